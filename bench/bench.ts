@@ -1,0 +1,182 @@
+/**
+ * `npm run bench` — throughput of the ledger measured against the physical limits of the same machine, in
+ * the same run (DESIGN §9): ratios, not absolute times, are what to compare across machines.
+ * `npm run bench -- --json` prints the figures as one JSON object.
+ */
+import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { randomBytes, sign as cryptoSign, verify as cryptoVerify, createHash } from 'node:crypto';
+import { canonicalJson } from '../src/ledger/canonical-json.js';
+import type { EntryMeta, ProposedEvent, UnsignedEntry } from '../src/ledger/entry.js';
+import { protectedHeaderFor, signingInput } from '../src/ledger/entry-signature.js';
+import { EmbeddedLedger } from '../src/ledger/embedded-ledger.js';
+import { MerkleTree, verifyInclusion } from '../src/ledger/merkle.js';
+import { generateSigningKey } from '../src/ledger/signing-key.js';
+import { verifyOffline } from '../src/cli/offline-ledger.js';
+
+const json = process.argv.includes('--json');
+const log = (message: string) => {
+  if (!json) process.stderr.write(`${message}\n`);
+};
+
+/** A realistic ~500-byte event: a human answer with its rationale. */
+function sampleEvent(i: number): ProposedEvent {
+  return {
+    type: 'HumanOverrideRecorded',
+    schema: 1,
+    data: {
+      nodeId: `01a21d0d-0627-7747-a500-${String(i).padStart(12, '0')}`,
+      answer: 'The composed answer is 42 because each subquestion resolved to 14 and there are three of them.',
+      rationale: 'Overseer re-checked the arithmetic of subquestions 2 and 3; the proxy had swapped two operands.',
+      previousAnswer: 'The composed answer is 41.',
+      confidence: 0.93,
+    },
+  };
+}
+
+function sampleMeta(i: number, tenant = 'acme'): EntryMeta {
+  return {
+    tenant,
+    actor: { sub: 'overseer-7', role: 'overseer' },
+    correlationId: `corr-${i}`,
+    causationId: null,
+    commandId: `bench-${i}-${randomBytes(6).toString('hex')}`,
+    recordedAt: new Date().toISOString(),
+  };
+}
+
+/** Operations per second of `op`, run for about `ms` milliseconds (after a short warm-up). */
+function rate(op: () => void, ms = 1500): number {
+  for (let i = 0; i < 200; i++) op();
+  let count = 0;
+  const start = process.hrtime.bigint();
+  const budget = BigInt(ms) * 1_000_000n;
+  let elapsed = 0n;
+  while (elapsed < budget) {
+    for (let i = 0; i < 100; i++) op();
+    count += 100;
+    elapsed = process.hrtime.bigint() - start;
+  }
+  return count / (Number(elapsed) / 1e9);
+}
+
+async function appendRate(ledger: EmbeddedLedger, writers: number, ms: number): Promise<number> {
+  let count = 0;
+  let stop = false;
+  const deadline = Date.now() + ms;
+  const start = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      let i = 0;
+      while (!stop) {
+        await ledger.store.append({
+          stream: `query-bench-${writers}-${w}`,
+          expectedRevision: 'any',
+          events: [sampleEvent(i)],
+          meta: sampleMeta(i),
+        });
+        count++;
+        i++;
+        if (Date.now() >= deadline) stop = true;
+      }
+    }),
+  );
+  return count / (Number(process.hrtime.bigint() - start) / 1e9);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+async function main(): Promise<void> {
+  const cores = availableParallelism();
+  const dir = mkdtempSync(join(tmpdir(), 'ida-ledger-bench-'));
+  try {
+    // 1. The physical limits: raw Ed25519 sign and verify on the exact bytes an entry signs.
+    const key = generateSigningKey();
+    const entry: UnsignedEntry = {
+      stream: 'query-0190f5b2-0000-7000-8000-000000000001',
+      revision: 7,
+      id: '0190f5b2-0000-7000-8000-00000000abcd',
+      ...sampleEvent(1),
+      meta: sampleMeta(1),
+      prev: createHash('sha256').update('prev').digest('hex'),
+      kid: key.kid,
+    };
+    const payload = signingInput(protectedHeaderFor(key.kid), canonicalJson(entry));
+    const signature = cryptoSign(null, payload, key.privateKey);
+    log(`entry signing input: ${payload.length} bytes`);
+    const rawSign = rate(() => cryptoSign(null, payload, key.privateKey));
+    log(`raw node:crypto Ed25519 sign: ${rawSign.toFixed(0)}/s (one core)`);
+    const rawVerify = rate(() => cryptoVerify(null, payload, key.publicKey, signature));
+    log(`raw node:crypto Ed25519 verify: ${rawVerify.toFixed(0)}/s (one core)`);
+
+    // 2. Signed, durable appends through the store (synchronous=FULL, group commit).
+    const dataDir = join(dir, 'data');
+    const ledger = await EmbeddedLedger.open({ dataDir, origin: 'bench.local/log', checkpointEveryEntries: 1000, checkpointEveryMs: 1000 });
+    const single = await appendRate(ledger, 1, 3000);
+    log(`signed durable appends, 1 writer: ${single.toFixed(0)}/s`);
+    const concurrent = await appendRate(ledger, 32, 5000);
+    log(`signed durable appends, 32 concurrent writers: ${concurrent.toFixed(0)}/s`);
+    const size = await ledger.store.size();
+    await ledger.close();
+
+    // 3. Offline verification of the whole data folder just written.
+    const verifyStart = process.hrtime.bigint();
+    const report = await verifyOffline({ dataDir });
+    const verifySeconds = Number(process.hrtime.bigint() - verifyStart) / 1e9;
+    if (!report.ok) throw new Error(`bench ledger failed verification: ${JSON.stringify(report.failure)}`);
+    const verifyRate = report.entries / verifySeconds;
+    log(`offline verification: ${report.entries} entries in ${verifySeconds.toFixed(2)} s = ${verifyRate.toFixed(0)}/s on ${cores} cores`);
+
+    // 4. Inclusion proofs in a tree of 1,000,000 entries.
+    const tree = new MerkleTree();
+    const leafSeed = randomBytes(32);
+    for (let i = 0; i < 1_000_000; i++) tree.append(createHash('sha256').update(leafSeed).update(String(i)).digest());
+    const root = tree.root();
+    const proofTimes: number[] = [];
+    const verifyTimes: number[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const index = Math.floor(Math.random() * tree.size);
+      const t0 = process.hrtime.bigint();
+      const proof = tree.inclusionProof(index, tree.size);
+      const t1 = process.hrtime.bigint();
+      if (!verifyInclusion(tree.leaf(index), index, tree.size, proof, root)) throw new Error('inclusion proof failed');
+      const t2 = process.hrtime.bigint();
+      proofTimes.push(Number(t1 - t0) / 1000);
+      verifyTimes.push(Number(t2 - t1) / 1000);
+    }
+    log(`inclusion proof at 1,000,000 entries: ${median(proofTimes).toFixed(1)} µs median (verify ${median(verifyTimes).toFixed(1)} µs)`);
+
+    const figures = {
+      cores_used: cores,
+      entries_in_store: size,
+      raw_sign_per_s: Math.round(rawSign),
+      raw_verify_per_s: Math.round(rawVerify),
+      append_1_writer_per_s: Math.round(single),
+      append_32_writers_per_s: Math.round(concurrent),
+      append_32_writers_vs_raw_sign: +(concurrent / rawSign).toFixed(3),
+      verify_entries_per_s: Math.round(verifyRate),
+      verify_vs_raw_verify_x_cores: +(verifyRate / (rawVerify * cores)).toFixed(3),
+      inclusion_proof_us_at_1m: +median(proofTimes).toFixed(2),
+      inclusion_verify_us_at_1m: +median(verifyTimes).toFixed(2),
+    };
+    if (json) {
+      process.stdout.write(`${JSON.stringify(figures)}\n`);
+    } else {
+      const goals: Record<string, string> = {
+        append_32_writers_vs_raw_sign: 'goal ≥ 0.7',
+        verify_vs_raw_verify_x_cores: 'goal ≥ 0.7',
+      };
+      console.log('\nfigure                              value');
+      for (const [name, value] of Object.entries(figures)) console.log(`${name.padEnd(36)}${String(value).padEnd(12)}${goals[name] ?? ''}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,44 @@
+/** `POST /v1/queries`: the pipeline opens an amplification query. */
+import { Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { CurrentPrincipal, Roles } from '../../auth/auth.decorators.js';
+import type { Principal } from '../../auth/principal.js';
+import { IdempotencyKey } from '../../common/http/command-headers.js';
+import { ZodBody } from '../../common/validation/zod-body.pipe.js';
+import { ApiCommandResponse, ApiProblems, CorrelationId, reply } from '../query.http.js';
+import { OpenQueryResponseSchema, type OpenQueryResponse } from '../query.responses.js';
+import { OpenQueryBodySchema, type OpenQueryBody } from './open-query.dto.js';
+import { OpenQuery } from './open-query.handler.js';
+
+@ApiTags('amplification')
+@Controller('v1/queries')
+export class OpenQueryController {
+  constructor(private readonly commandBus: CommandBus) {}
+
+  @Post()
+  @HttpCode(201)
+  @Roles('pipeline')
+  @ApiOperation({ summary: 'Open an amplification query (the task becomes the root node)' })
+  @ApiCommandResponse(201, OpenQueryResponseSchema, 'Opened; `Location` names the decision tree')
+  @ApiProblems(
+    'REQUEST.VALIDATION_FAILED',
+    'REQUEST.INVALID_IDEMPOTENCY_KEY',
+    'REQUEST.BODY_TOO_LARGE',
+    'REQUEST.UNSUPPORTED_MEDIA_TYPE',
+    'REQUEST.IDEMPOTENCY_KEY_REUSED',
+    'QUERY.INVALID_COMMAND',
+  )
+  async open(
+    @ZodBody(OpenQueryBodySchema) body: OpenQueryBody,
+    @CurrentPrincipal() principal: Principal,
+    @IdempotencyKey() idempotencyKey: string | undefined,
+    @CorrelationId() correlationId: string | undefined,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<OpenQueryResponse> {
+    const outcome = await this.commandBus.execute(new OpenQuery({ principal, idempotencyKey, correlationId }, body));
+    response.setHeader('Location', `/v1/queries/${encodeURIComponent(outcome.body.queryId)}`);
+    return reply(response, outcome);
+  }
+}

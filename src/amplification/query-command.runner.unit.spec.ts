@@ -1,0 +1,233 @@
+/**
+ * The shared command runner, with the real handlers, against an in-memory event store whose appends can be
+ * raced: what the e2e suite cannot provoke reliably (a writer between load and append, a crash between
+ * append and response, a duplicate key racing in).
+ */
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import type { Principal } from '../auth/principal.js';
+import { FixedClock } from '../common/clock.js';
+import { SequentialIdGenerator } from '../common/ids.js';
+import { isLedgerError, LedgerError } from '../common/ledger-error.js';
+import type { IntegratedEntry } from '../ledger/entry.js';
+import type { AppendRequest, AppendResult, EventStore, Subscription } from '../ledger/event-store.port.js';
+import { AnswerNode, AnswerNodeHandler } from './answer-node/answer-node.handler.js';
+import { DecomposeNode, DecomposeNodeHandler } from './decompose-node/decompose-node.handler.js';
+import { OpenQuery, OpenQueryHandler } from './open-query/open-query.handler.js';
+import { MAX_APPEND_ATTEMPTS, QueryCommandRunner, retryDelayMs, type CommandEnvelope } from './query-command.runner.js';
+
+/** Enough of an event store for the runner: revisions, expected-revision checks, idempotent command ids. */
+class MemoryEventStore implements EventStore {
+  readonly log: IntegratedEntry[] = [];
+  readonly commands = new Map<string, AppendResult>();
+  appendCalls = 0;
+  /** Runs before each append is applied: lets a test slip another writer in. */
+  beforeAppend: ((request: AppendRequest) => Promise<void>) | undefined;
+
+  async append(request: AppendRequest): Promise<AppendResult> {
+    this.appendCalls++;
+    const hook = this.beforeAppend;
+    this.beforeAppend = undefined;
+    if (hook) await hook(request);
+    const key = `${request.meta.tenant}\u0000${request.meta.commandId}`;
+    const previous = this.commands.get(key);
+    if (previous) return { ...previous, duplicate: true };
+    const stream = this.log.filter((e) => e.entry.stream === request.stream);
+    const last = stream.length === 0 ? null : stream[stream.length - 1]!.entry.revision;
+    const ok =
+      request.expectedRevision === 'any' ||
+      (request.expectedRevision === 'no_stream' ? last === null : request.expectedRevision === last);
+    if (!ok) throw new LedgerError('LEDGER.REVISION_CONFLICT', 'conflict', 'expected revision does not hold');
+    const entries = request.events.map((event, i): IntegratedEntry => {
+      const revision = (last ?? -1) + 1 + i;
+      return {
+        position: this.log.length + i,
+        leafHash: '00',
+        entry: { ...event, stream: request.stream, revision, id: `e-${this.log.length + i}`, meta: request.meta, prev: null, kid: 'k', sig: 's' },
+      };
+    });
+    this.log.push(...entries);
+    const result: AppendResult = { stream: request.stream, entries, revision: entries[entries.length - 1]!.entry.revision, duplicate: false };
+    this.commands.set(key, result);
+    return result;
+  }
+
+  async readStream(stream: string, fromRevision = 0): Promise<IntegratedEntry[]> {
+    return this.log.filter((e) => e.entry.stream === stream && e.entry.revision >= fromRevision);
+  }
+
+  async readAll(): Promise<IntegratedEntry[]> {
+    return [...this.log];
+  }
+
+  async findCommand(tenant: string, commandId: string): Promise<AppendResult | null> {
+    return this.commands.get(`${tenant}\u0000${commandId}`) ?? null;
+  }
+
+  async size(): Promise<number> {
+    return this.log.length;
+  }
+
+  subscribe(): Subscription {
+    return { close: async () => undefined };
+  }
+
+  async close(): Promise<void> {}
+}
+
+const pipeline: Principal = { sub: 'svc', role: 'pipeline', tenant: 'tenant-a' };
+const overseer: Principal = { sub: 'alice', role: 'overseer', tenant: 'tenant-a' };
+const intruder: Principal = { sub: 'mallory', role: 'overseer', tenant: 'tenant-b' };
+
+async function refusal(promise: Promise<unknown>): Promise<LedgerError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isLedgerError(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('QueryCommandRunner', () => {
+  let store: MemoryEventStore;
+  let runner: QueryCommandRunner;
+  let queryId: string;
+  let children: string[];
+
+  const open = (envelope: CommandEnvelope = { principal: pipeline }) =>
+    new OpenQueryHandler(runner).execute(new OpenQuery(envelope, { task: 'T?', input: null }));
+  const answer = (nodeId: string, text: string, envelope: Partial<CommandEnvelope> = {}) =>
+    new AnswerNodeHandler(runner).execute(new AnswerNode({ principal: overseer, ...envelope }, queryId, nodeId, { answer: text }));
+
+  beforeEach(async () => {
+    store = new MemoryEventStore();
+    runner = new QueryCommandRunner(store, new FixedClock('2026-03-01T09:00:00.000Z'), new SequentialIdGenerator());
+    const opened = await open();
+    queryId = opened.body.queryId;
+    const split = await new DecomposeNodeHandler(runner).execute(
+      new DecomposeNode({ principal: pipeline }, queryId, opened.body.rootNodeId, { subquestions: ['A?', 'B?'] }),
+    );
+    children = split.body.childNodeIds;
+  });
+
+  it('records the meta of the command: tenant, actor, correlation id, null causation, command id, clock time', async () => {
+    await answer(children[0]!, 'yes', { idempotencyKey: 'k-1', correlationId: 'corr-1' });
+    expect(store.log[store.log.length - 1]!.entry.meta).toEqual({
+      tenant: 'tenant-a',
+      actor: { sub: 'alice', role: 'overseer' },
+      correlationId: 'corr-1',
+      causationId: null,
+      commandId: 'k-1',
+      recordedAt: '2026-03-01T09:00:00.000Z',
+    });
+  });
+
+  it('uses ids from the IdGenerator for the query, root, children, command and correlation', () => {
+    const meta = store.log[0]!.entry.meta;
+    expect(queryId).toBe('00000000-0000-7000-8000-000000000001');
+    expect(meta.commandId).toMatch(/^00000000-0000-7000-8000-/u);
+    expect(children).toHaveLength(2);
+  });
+
+  it('a writer between load and append: decides again on the new state and lands on the next revision', async () => {
+    store.beforeAppend = async () => {
+      await answer(children[1]!, 'other writer');
+    };
+    const outcome = await answer(children[0]!, 'mine');
+    expect(outcome.body.revision).toBe(3);
+    expect(store.appendCalls).toBe(5); // open, decompose, the intruding answer, our conflicted try, our retry
+  });
+
+  it('a writer in the way of every attempt: 409 LEDGER.CONCURRENT_MODIFICATION, after a bounded number of tries', async () => {
+    let n = 0;
+    const interfere = async (): Promise<void> => {
+      // Another writer on the same stream before each of our appends, re-armed each time.
+      await store.append({
+        stream: `query-${queryId}`,
+        expectedRevision: 'any',
+        events: [{ type: 'InferenceAuthorized', schema: 1, data: { n: n++ } }],
+        meta: { ...store.log[0]!.entry.meta, commandId: `other-${n}` },
+      });
+      store.beforeAppend = interfere;
+    };
+    store.beforeAppend = interfere;
+    const error = await refusal(answer(children[0]!, 'mine'));
+    store.beforeAppend = undefined;
+    expect(error).toMatchObject({
+      code: 'LEDGER.CONCURRENT_MODIFICATION',
+      category: 'conflict',
+      details: { attempts: MAX_APPEND_ATTEMPTS },
+    });
+    expect(store.log.filter((e) => e.entry.type === 'HumanAnswerRecorded')).toHaveLength(0);
+  });
+
+  it('backs off exponentially with jitter between attempts', () => {
+    expect([1, 2, 3, 4].map((a) => retryDelayMs(a, () => 1))).toEqual([2, 4, 8, 16]);
+    expect([1, 2, 3, 4].map((a) => retryDelayMs(a, () => 0))).toEqual([1, 2, 4, 8]);
+  });
+
+  it('with If-Match, a writer between load and append fails the precondition (412) instead of retrying', async () => {
+    store.beforeAppend = async () => {
+      await answer(children[1]!, 'other writer');
+    };
+    const error = await refusal(answer(children[0]!, 'mine', { expectedRevision: 1 }));
+    expect(error).toMatchObject({ code: 'LEDGER.REVISION_CONFLICT', category: 'precondition_failed' });
+  });
+
+  it('expects the revision of the last entry of the stream, not the last query event', async () => {
+    await store.append({
+      stream: `query-${queryId}`,
+      expectedRevision: 1,
+      events: [{ type: 'InferenceAuthorized', schema: 1, data: {} }],
+      meta: { ...store.log[0]!.entry.meta, commandId: 'foreign' },
+    });
+    expect((await refusal(answer(children[0]!, 'x', { expectedRevision: 1 }))).code).toBe('LEDGER.REVISION_CONFLICT');
+    const outcome = await answer(children[0]!, 'x', { expectedRevision: 2 });
+    expect(outcome.body.revision).toBe(3);
+  });
+
+  it('a retry after a crash between append and response: the first result, rebuilt from the log, nothing appended', async () => {
+    const first = await answer(children[0]!, 'yes', { idempotencyKey: 'k-crash' });
+    const size = await store.size();
+    const calls = store.appendCalls;
+    const again = await answer(children[0]!, 'yes', { idempotencyKey: 'k-crash', expectedRevision: 0 });
+    expect(again).toEqual({ ...first, replayed: true });
+    expect(await store.size()).toBe(size);
+    expect(store.appendCalls).toBe(calls); // answered from findCommand, before loading anything
+  });
+
+  it('the same key racing in between lookup and append: the store keeps the first, the runner returns it', async () => {
+    store.beforeAppend = async () => {
+      await answer(children[0]!, 'yes', { idempotencyKey: 'k-race' });
+    };
+    const outcome = await answer(children[0]!, 'yes', { idempotencyKey: 'k-race' });
+    expect(outcome.replayed).toBe(true);
+    expect(outcome.body.revision).toBe(2);
+    expect(store.log.filter((e) => e.entry.type === 'HumanAnswerRecorded')).toHaveLength(1);
+  });
+
+  it('a replayed open returns the first query, not a new one', async () => {
+    const first = await open({ principal: pipeline, idempotencyKey: 'open-1' });
+    const again = await open({ principal: pipeline, idempotencyKey: 'open-1' });
+    expect(again.body).toEqual(first.body);
+  });
+
+  it("another tenant's query: 403 before existence, node, precondition or key", async () => {
+    const error = await refusal(
+      new AnswerNodeHandler(runner).execute(
+        new AnswerNode({ principal: intruder, expectedRevision: 99 }, queryId, 'no-such-node', { answer: 'x' }),
+      ),
+    );
+    expect(error).toMatchObject({ code: 'AUTH.TENANT_FORBIDDEN', category: 'forbidden' });
+  });
+
+  it('a key used for another command of the same tenant on another query: tenant and existence first, then 422', async () => {
+    await answer(children[0]!, 'yes', { idempotencyKey: 'k-x' });
+    const missing = await refusal(
+      new AnswerNodeHandler(runner).execute(new AnswerNode({ principal: overseer, idempotencyKey: 'k-x' }, 'nope', children[0]!, { answer: 'yes' })),
+    );
+    expect(missing.code).toBe('QUERY.NOT_FOUND');
+    const reused = await refusal(answer(children[1]!, 'yes', { idempotencyKey: 'k-x' }));
+    expect(reused).toMatchObject({ code: 'REQUEST.IDEMPOTENCY_KEY_REUSED', category: 'unprocessable' });
+  });
+});

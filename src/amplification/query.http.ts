@@ -1,0 +1,167 @@
+/**
+ * HTTP pieces shared by the amplification controllers: the correlation-id header, the optional JSON body of
+ * `complete`, the response headers of a command (ETag, correlation id, replay marker) and the OpenAPI
+ * description of the problem documents each route may answer.
+ */
+import { applyDecorators, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiHeader, ApiResponse, type SchemaObject } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import type { z } from 'zod';
+import { HTTP_STATUS, LedgerError, type ErrorCategory } from '../common/ledger-error.js';
+import { PROBLEM_CONTENT_TYPE } from '../common/problem/problem-details.js';
+import { assertStrictSchema, validateBody } from '../common/validation/zod-body.pipe.js';
+import { zodToOpenApiSchema } from '../common/validation/zod-openapi.js';
+import { QUERY_REFUSALS } from './query.guards.js';
+import type { CommandOutcome, QueryCommandResponse } from './query-command.runner.js';
+
+export const CORRELATION_ID_HEADER = 'X-Correlation-Id';
+/** Set (to `true`) on a response that was rebuilt from an earlier command with the same Idempotency-Key. */
+export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
+
+/** Same alphabet and bound as an Idempotency-Key: safe in logs, meta and headers. */
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,200}$/u;
+
+/** A valid `X-Correlation-Id`, or undefined (absent or invalid: the runner then generates one). */
+export function parseCorrelationId(value: string | readonly string[] | undefined): string | undefined {
+  const raw = typeof value === 'string' ? value : value?.length === 1 ? value[0] : undefined;
+  return raw !== undefined && CORRELATION_ID.test(raw) ? raw : undefined;
+}
+
+const correlationIdParam = createParamDecorator((_data: unknown, context: ExecutionContext) =>
+  parseCorrelationId(context.switchToHttp().getRequest<Request>().headers['x-correlation-id']),
+);
+
+/** `@CorrelationId() correlationId: string | undefined`; documents the header too. */
+export function CorrelationId(): ParameterDecorator {
+  const param = correlationIdParam();
+  const doc = ApiHeader({
+    name: CORRELATION_ID_HEADER,
+    required: false,
+    description: 'Recorded in the meta of every entry of this command ([A-Za-z0-9._:-]{1,200}; otherwise a new id is used).',
+  });
+  return (target, propertyKey, index) => {
+    param(target, propertyKey, index);
+    if (propertyKey === undefined) return;
+    const descriptor = Object.getOwnPropertyDescriptor(target, propertyKey);
+    if (descriptor) doc(target, propertyKey, descriptor);
+  };
+}
+
+function hasBody(request: Request): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+}
+
+/**
+ * Like `@ZodBody(schema)`, but an absent body counts as `{}` (`POST .../complete` takes no fields). A body that
+ * is present must still be JSON (415) and match the strict schema (400).
+ */
+export function OptionalZodBody(schema: z.ZodType): ParameterDecorator {
+  assertStrictSchema(schema);
+  const param = createParamDecorator((_data: unknown, context: ExecutionContext) => {
+    const request = context.switchToHttp().getRequest<Request>();
+    if (!hasBody(request)) return validateBody(schema, {});
+    if (!request.is('application/json')) {
+      throw new LedgerError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 'unsupported_media_type', 'The request body must be sent as application/json.');
+    }
+    return validateBody(schema, request.body ?? {});
+  })();
+  const doc = ApiBody({ schema: zodToOpenApiSchema(schema), required: false });
+  return (target, propertyKey, index) => {
+    param(target, propertyKey, index);
+    if (propertyKey === undefined) return;
+    const descriptor = Object.getOwnPropertyDescriptor(target, propertyKey);
+    if (descriptor) doc(target, propertyKey, descriptor);
+  };
+}
+
+/** A strong ETag of a stream revision: `"3"`. */
+export function etagOf(revision: number): string {
+  return `"${revision}"`;
+}
+
+/** Writes the command's headers and returns the body for Nest to serialise. */
+export function reply<R extends QueryCommandResponse>(response: Response, outcome: CommandOutcome<R>): R {
+  response.setHeader('ETag', etagOf(outcome.body.revision));
+  response.setHeader(CORRELATION_ID_HEADER, outcome.correlationId);
+  if (outcome.replayed) response.setHeader(IDEMPOTENT_REPLAYED_HEADER, 'true');
+  response.setHeader('Cache-Control', 'no-store');
+  return outcome.body;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// OpenAPI
+
+/** Codes the HTTP layer itself may answer, besides the deciders' refusals. */
+const LAYER_CODES = {
+  'REQUEST.MALFORMED_JSON': 'bad_request',
+  'REQUEST.VALIDATION_FAILED': 'bad_request',
+  'REQUEST.INVALID_IF_MATCH': 'bad_request',
+  'REQUEST.INVALID_IDEMPOTENCY_KEY': 'bad_request',
+  'AUTH.UNAUTHENTICATED': 'unauthenticated',
+  'AUTH.FORBIDDEN_ROLE': 'forbidden',
+  'AUTH.TENANT_FORBIDDEN': 'forbidden',
+  'LEDGER.CONCURRENT_MODIFICATION': 'conflict',
+  'LEDGER.REVISION_CONFLICT': 'precondition_failed',
+  'REQUEST.BODY_TOO_LARGE': 'payload_too_large',
+  'REQUEST.UNSUPPORTED_MEDIA_TYPE': 'unsupported_media_type',
+  'REQUEST.IDEMPOTENCY_KEY_REUSED': 'unprocessable',
+} as const satisfies Record<string, ErrorCategory>;
+
+const ALL_CODES: Record<string, ErrorCategory> = { ...LAYER_CODES, ...QUERY_REFUSALS };
+
+export type DocumentedCode = keyof typeof LAYER_CODES | keyof typeof QUERY_REFUSALS;
+
+const PROBLEM_SCHEMA: SchemaObject = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'detail', 'code', 'instance'],
+  properties: {
+    type: { type: 'string', format: 'uri' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    code: { type: 'string', description: 'Stable machine-readable code, e.g. QUERY.NOT_FOUND' },
+    instance: { type: 'string' },
+  },
+  additionalProperties: true,
+};
+
+/** One `@ApiResponse` per status, each listing its stable `code`s, as `application/problem+json`. */
+export function ApiProblems(...codes: DocumentedCode[]): MethodDecorator {
+  const byStatus = new Map<number, string[]>();
+  for (const code of new Set<string>(['REQUEST.MALFORMED_JSON', 'AUTH.UNAUTHENTICATED', 'AUTH.FORBIDDEN_ROLE', ...codes])) {
+    const status = HTTP_STATUS[ALL_CODES[code]!];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  return applyDecorators(
+    ...[...byStatus.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([status, list]) =>
+        ApiResponse({
+          status,
+          description: `application/problem+json; code: ${list.join(', ')}`,
+          content: { [PROBLEM_CONTENT_TYPE]: { schema: PROBLEM_SCHEMA } },
+        }),
+      ),
+  );
+}
+
+/** The success response of a command: its body schema plus the ETag / correlation headers. */
+export function ApiCommandResponse(status: 200 | 201, schema: z.ZodType, description: string): MethodDecorator {
+  return applyDecorators(
+    ApiBearerAuth(),
+    ApiResponse({
+      status,
+      description,
+      schema: zodToOpenApiSchema(schema, 'output'),
+      headers: {
+        ETag: { description: 'Strong ETag of the stream revision after the command, e.g. "3"', schema: { type: 'string' } },
+        [CORRELATION_ID_HEADER]: { description: 'Correlation id recorded in the entries', schema: { type: 'string' } },
+        [IDEMPOTENT_REPLAYED_HEADER]: {
+          description: '"true" when the Idempotency-Key was seen before and the first result is returned',
+          schema: { type: 'string' },
+        },
+      },
+    }),
+  );
+}

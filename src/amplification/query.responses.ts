@@ -1,0 +1,39 @@
+/**
+ * Response bodies of the amplification commands, as zod schemas so OpenAPI documents them from one source.
+ * Every command answers `{queryId, revision, ...}`; `revision` is the stream revision after the command, the
+ * value a client sends back in `If-Match`.
+ */
+import { z } from 'zod';
+
+const revision = z.number().int().min(0).describe('Stream revision after the command (also sent as ETag)');
+const id = z.string().describe('UUID v7');
+
+export const NodeCommandResponseSchema = z.object({ queryId: id, nodeId: id, revision });
+export type NodeCommandResponse = z.infer<typeof NodeCommandResponseSchema>;
+
+export const OpenQueryResponseSchema = z.object({ queryId: id, rootNodeId: id, revision });
+export type OpenQueryResponse = z.infer<typeof OpenQueryResponseSchema>;
+
+export const DecomposeNodeResponseSchema = z.object({
+  queryId: id,
+  nodeId: id,
+  childNodeIds: z.array(id).describe('New child node ids, in the order of the subquestions'),
+  revision,
+});
+export type DecomposeNodeResponse = z.infer<typeof DecomposeNodeResponseSchema>;
+
+export const CompleteQueryResponseSchema = z.object({
+  queryId: id,
+  status: z.literal('completed'),
+  answer: z.string().describe("The root's current answer, now the delivered answer"),
+  revision,
+});
+export type CompleteQueryResponse = z.infer<typeof CompleteQueryResponseSchema>;
+
+export const StopQueryResponseSchema = z.object({
+  queryId: id,
+  status: z.literal('stopped'),
+  previousStatus: z.enum(['open', 'completed']),
+  revision,
+});
+export type StopQueryResponse = z.infer<typeof StopQueryResponseSchema>;

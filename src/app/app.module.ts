@@ -1,0 +1,51 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { AmplificationModule } from '../amplification/amplification.module.js';
+import { AuditModule } from '../audit/audit.module.js';
+import { AuthModule } from '../auth/auth.module.js';
+import type { TokenVerifier } from '../auth/token-verifier.port.js';
+import { CommonModule } from '../common/common.module.js';
+import type { EmbeddedLedger } from '../ledger/embedded-ledger.js';
+import { EMBEDDED_LEDGER, EVENT_STORE } from '../ledger/ledger.tokens.js';
+import { HealthController } from './health.controller.js';
+
+export interface AppModuleOptions {
+  ledger: EmbeddedLedger;
+  tokenVerifier: TokenVerifier;
+}
+
+/** Global providers for the ledger's ports, so every bounded context injects them by token. */
+@Module({})
+class LedgerPortsModule {
+  static forRoot(ledger: EmbeddedLedger): DynamicModule {
+    return {
+      module: LedgerPortsModule,
+      global: true,
+      providers: [
+        { provide: EMBEDDED_LEDGER, useValue: ledger },
+        // `events`, not `store`: command appends must not overlap a key rotation (see EmbeddedLedger.events).
+        { provide: EVENT_STORE, useValue: ledger.events },
+      ],
+      exports: [EMBEDDED_LEDGER, EVENT_STORE],
+    };
+  }
+}
+
+/** The whole service. The ledger is opened before Nest starts (it owns files and keys) and handed in. */
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        CqrsModule.forRoot(),
+        CommonModule,
+        LedgerPortsModule.forRoot(options.ledger),
+        AuthModule.forRoot({ verifier: options.tokenVerifier }),
+        AmplificationModule,
+        AuditModule,
+      ],
+      controllers: [HealthController],
+    };
+  }
+}

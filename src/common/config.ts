@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+
+/** Service configuration, read once from the environment (README "Configuration" lists every variable). */
+export interface AppConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Checkpoint origin line (C2SP key name): no spaces, no '+'. */
+  origin: string;
+  checkpointEveryEntries: number;
+  checkpointEveryMs: number;
+  /** Largest accepted JSON body. */
+  bodyLimit: string;
+  auth:
+    | { mode: 'local'; issuer: string; audience: string }
+    | { mode: 'jwks'; jwksUrl: string; issuer: string; audience: string };
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const issuer = env.AUTH_ISSUER || 'ida-ledger-dev';
+  const audience = env.AUTH_AUDIENCE || 'ida-ledger';
+  const origin = env.LEDGER_ORIGIN || 'ida-ledger.local/log';
+  if (/[\s+]/u.test(origin)) throw new Error('LEDGER_ORIGIN must not contain spaces or "+"');
+  return {
+    port: integer(env, 'PORT', 3000, 0),
+    host: env.HOST || '0.0.0.0',
+    dataDir: resolve(env.LEDGER_DATA_DIR || './data'),
+    origin,
+    checkpointEveryEntries: integer(env, 'CHECKPOINT_EVERY_ENTRIES', 1000, 1),
+    checkpointEveryMs: integer(env, 'CHECKPOINT_EVERY_MS', 10_000, 100),
+    bodyLimit: env.BODY_LIMIT || '256kb',
+    auth: env.AUTH_JWKS_URL
+      ? { mode: 'jwks', jwksUrl: env.AUTH_JWKS_URL, issuer, audience }
+      : { mode: 'local', issuer, audience },
+  };
+}
