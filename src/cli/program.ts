@@ -65,6 +65,7 @@ export function buildProgram(): Command {
     .action(async (options: { role: TokenRole; tenant: string; sub: string; ttl: number; dataDir?: string }) => {
       const config = loadConfig(options.dataDir ? { ...process.env, LEDGER_DATA_DIR: options.dataDir } : process.env);
       const { key } = loadOrCreateKeyFile(dataPaths(config.dataDir).tokenKey);
+      // What mint refuses (the reserved `system` tenant, a blank subject) is a bad argument: exit 2.
       const token = await mintDevelopmentToken({
         privateKey: key.privateKey,
         kid: key.kid,
@@ -74,6 +75,8 @@ export function buildProgram(): Command {
         ttlSeconds: options.ttl,
         issuer: config.auth.issuer,
         audience: config.auth.audience,
+      }).catch((error: unknown) => {
+        throw error instanceof TypeError || error instanceof RangeError ? new UsageError(error.message) : error;
       });
       process.stdout.write(`${token}\n`);
     });

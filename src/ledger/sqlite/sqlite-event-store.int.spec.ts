@@ -32,6 +32,14 @@ function request(stream: string, expectedRevision: AppendRequest['expectedRevisi
   return { stream, expectedRevision, events, meta: m };
 }
 
+async function eventually(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 function temporaryFolder(): string {
   return mkdtempSync(join(tmpdir(), 'ida-ledger-sqlite-'));
 }
@@ -230,7 +238,8 @@ describe('SqliteEventStore (SQLite specifics)', () => {
     // One batch: the fast request is written into the open transaction, the slow one holds the commit back.
     const fast = store.append(request('query-a', 'no_stream', [event(1)], meta('tenant-a', 'command-fast')));
     const slow = store.append(request('query-b', 'no_stream', [{ type: 'Slow', schema: 1, data: {} }]));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await eventually(() => delivered.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the fast request has long been written, not committed
     expect((await store.readAll(0, 10)).map((e) => e.position)).toEqual([0]);
     expect(await store.readAll(0, 10, { tenants: ['tenant-a'] })).toHaveLength(1);
     expect(await store.readStream('query-a')).toEqual([]);
@@ -242,7 +251,7 @@ describe('SqliteEventStore (SQLite specifics)', () => {
     await Promise.all([fast, slow]);
     expect(await store.size()).toBe(3);
     expect(await store.readStream('query-a')).toHaveLength(1);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await eventually(() => delivered.length === 3);
     expect(delivered).toEqual([0, 1, 2]);
     await subscription.close();
   });
@@ -357,7 +366,8 @@ describe('SqliteEventStore (SQLite specifics)', () => {
       },
       { onError: (error, entry) => errors.push([error, entry.position]) },
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await eventually(() => errors.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
     expect(seen).toEqual([0, 1]);
     expect(errors).toHaveLength(1);
     expect(errors[0]![1]).toBe(1);

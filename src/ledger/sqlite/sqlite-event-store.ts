@@ -173,6 +173,9 @@ function closedError(): LedgerError {
  * batch commits once (one fsync), and only then do the Merkle tree, the caches, the callers and the
  * subscribers see it. Reads on this connection are bounded by the committed size, so the open transaction's
  * rows stay invisible.
+ *
+ * One writer per file. Another writer's rows make this store's next batch fail (the primary key and the
+ * triggers refuse it) and reload its caches; nothing is corrupted, but nothing coordinates two writers either.
  */
 export class SqliteEventStore implements EventStore {
   /** Signed checkpoints, kept in the same file. */
