@@ -1,7 +1,7 @@
 /**
  * The one path every amplification command takes (DESIGN §4: "handlers are thin: load stream, decide, append
  * with expected revision"). The seven `@CommandHandler`s only say which decider to call and how to render its
- * recorded entries; everything else is here, in this order:
+ * recorded event; everything else is here, in this order:
  *
  *   1. idempotency: `findCommand(tenant, key)` first — a retry returns the FIRST result, rebuilt from the
  *      recorded entries, and appends nothing (this also covers a crash between append and response);
@@ -16,6 +16,7 @@
  * Nothing is appended on any refusal: every check runs before the single `append`.
  */
 import { Inject, Injectable } from '@nestjs/common';
+import { Command } from '@nestjs/cqrs';
 import { assertSameTenant } from '../auth/tenant.js';
 import type { Principal } from '../auth/principal.js';
 import { CLOCK, type Clock } from '../common/clock.js';
@@ -35,10 +36,11 @@ export function queryStream(queryId: string): string {
 }
 
 /** Attempts (first try included) when another writer appended between our load and our append. */
-export const MAX_APPEND_ATTEMPTS = 5;
+export const MAX_APPEND_ATTEMPTS = 8;
 
 /**
- * Pause before attempt `attempt + 1`: exponential (2, 4, 8, 16 ms) with full jitter. Needed, not cosmetic: a
+ * Pause before attempt `attempt + 1`: exponential (2, 4, … 128 ms: about half a second in all, enough for a
+ * commit on a loaded machine) with jitter. Needed, not cosmetic: a
  * group-committing store refuses a stale append before the winning batch is committed, so a loser that
  * re-read at once would read the same old revision and lose again.
  */
@@ -59,6 +61,21 @@ export interface CommandEnvelope {
   correlationId?: string | undefined;
 }
 
+/**
+ * A command on one node of a query (`POST /v1/queries/:queryId/nodes/:nodeId/<verb>`): the caller, the node and
+ * the validated body. Each node use case declares its own subclass, which its `@CommandHandler` names.
+ */
+export abstract class NodeCommand<B, R extends QueryCommandResponse> extends Command<CommandOutcome<R>> {
+  constructor(
+    readonly envelope: CommandEnvelope,
+    readonly queryId: string,
+    readonly nodeId: string,
+    readonly body: B,
+  ) {
+    super();
+  }
+}
+
 /** Every response body of a query command carries these. */
 export interface QueryCommandResponse {
   queryId: string;
@@ -74,21 +91,34 @@ export interface CommandOutcome<R extends QueryCommandResponse> {
   replayed: boolean;
 }
 
+/** The data of a recorded query event of type `T`. */
+export type EventData<T extends QueryEventType> = Extract<QueryEvent, { type: T }>['data'];
+
+/** What a command recorded, as its response is built from it (on a replay too). */
+export interface RecordedCommand<T extends QueryEventType> {
+  /** The query of the command's stream. */
+  queryId: string;
+  /** Revision of the command's last entry (what the response and its ETag report). */
+  revision: number;
+  /** The data of the command's first event, of the spec's `eventType`. */
+  data: EventData<T>;
+}
+
 /** How one command plugs into the runner. */
-export interface QueryCommandSpec<R extends QueryCommandResponse> {
+export interface QueryCommandSpec<R extends QueryCommandResponse, T extends QueryEventType> {
   queryId: string;
   /** `create`: opens the stream (expected `no_stream`); `update`: the query must exist (else 404). */
   mode: 'create' | 'update';
   /** The event type the command records first; a reused Idempotency-Key is checked against it. */
-  eventType: QueryEventType;
+  eventType: T;
   /**
-   * True when a recorded entry of `eventType` is what THIS request would have produced (same node, same
-   * payload). A key that was used for something else is refused with 422 REQUEST.IDEMPOTENCY_KEY_REUSED.
+   * True when the first event recorded under a reused Idempotency-Key (of `eventType`, on the same query) is
+   * what THIS request would have produced (same node, same payload). Else 422 REQUEST.IDEMPOTENCY_KEY_REUSED.
    */
-  sameRequest(first: SignedEntry): boolean;
+  sameRequest(recorded: EventData<T>): boolean;
   decide(state: QueryState, ctx: QueryDecideContext): QueryEvent[];
   /** The response, from the command's recorded entries only, so a replay can rebuild it exactly. */
-  respond(entries: readonly SignedEntry[]): R;
+  respond(recorded: RecordedCommand<T>): R;
 }
 
 /** The stream of one query, loaded and checked for the caller's tenant. */
@@ -132,7 +162,10 @@ export class QueryCommandRunner {
     return this.ids.newId();
   }
 
-  async run<R extends QueryCommandResponse>(envelope: CommandEnvelope, spec: QueryCommandSpec<R>): Promise<CommandOutcome<R>> {
+  async run<R extends QueryCommandResponse, T extends QueryEventType>(
+    envelope: CommandEnvelope,
+    spec: QueryCommandSpec<R, T>,
+  ): Promise<CommandOutcome<R>> {
     const { principal } = envelope;
 
     // 1. A retried command: answer from the log, before looking at anything else.
@@ -178,7 +211,7 @@ export class QueryCommandRunner {
         // The same key raced in from a parallel retry: the store kept the first one.
         if (result.duplicate) return this.replay(envelope, spec, result.entries);
         // 7. The response, from what was recorded.
-        return { body: spec.respond(result.entries.map((e) => e.entry)), correlationId, replayed: false };
+        return { body: respond(spec, result.entries.map((e) => e.entry)), correlationId, replayed: false };
       } catch (error) {
         if (!isLedgerError(error) || error.code !== 'LEDGER.REVISION_CONFLICT') throw error;
         // The client stated what it saw; someone else changed it since: its precondition failed.
@@ -197,7 +230,10 @@ export class QueryCommandRunner {
     }
   }
 
-  private async load<R extends QueryCommandResponse>(principal: Principal, spec: QueryCommandSpec<R>): Promise<LoadedQuery> {
+  private async load<R extends QueryCommandResponse, T extends QueryEventType>(
+    principal: Principal,
+    spec: QueryCommandSpec<R, T>,
+  ): Promise<LoadedQuery> {
     if (spec.mode === 'update' && !isPlausibleQueryId(spec.queryId)) throw queryNotFound(spec.queryId);
     const loaded = await loadQuery(this.store, principal, spec.queryId);
     if (spec.mode === 'update' && loaded.state.status === 'none') throw queryNotFound(spec.queryId);
@@ -205,15 +241,16 @@ export class QueryCommandRunner {
   }
 
   /** Rebuilds the first result of a command id, or refuses a key that was used for another request. */
-  private async replay<R extends QueryCommandResponse>(
+  private async replay<R extends QueryCommandResponse, T extends QueryEventType>(
     envelope: CommandEnvelope,
-    spec: QueryCommandSpec<R>,
+    spec: QueryCommandSpec<R, T>,
     integrated: readonly IntegratedEntry[],
   ): Promise<CommandOutcome<R>> {
     const entries = integrated.map((e) => e.entry);
     const first = entries[0];
     const sameStream = spec.mode === 'create' || first?.stream === queryStream(spec.queryId);
-    if (first === undefined || !sameStream || first.type !== spec.eventType || !spec.sameRequest(first)) {
+    const sameType = sameStream && first?.type === spec.eventType;
+    if (first === undefined || !sameType || !spec.sameRequest(eventData(first, spec.eventType))) {
       // Tenant and existence of the named query still come first; only then the key's misuse.
       if (spec.mode === 'update') await this.load(envelope.principal, spec);
       throw new LedgerError(
@@ -222,8 +259,17 @@ export class QueryCommandRunner {
         'This Idempotency-Key was already used for a different request; use a new key for a new command.',
       );
     }
-    return { body: spec.respond(entries), correlationId: first.meta.correlationId, replayed: true };
+    return { body: respond(spec, entries), correlationId: first.meta.correlationId, replayed: true };
   }
+}
+
+/** The spec's response from the command's entries: its query, its last revision, its first event's data. */
+function respond<R extends QueryCommandResponse, T extends QueryEventType>(
+  spec: QueryCommandSpec<R, T>,
+  entries: readonly SignedEntry[],
+): R {
+  const first = firstEntry(entries);
+  return spec.respond({ queryId: queryIdOf(first), revision: lastRevision(entries), data: eventData(first, spec.eventType) });
 }
 
 function isPlausibleQueryId(queryId: string): boolean {
@@ -265,4 +311,9 @@ export function recordedEvent<T extends QueryEventType>(entry: SignedEntry, type
     throw new LedgerError('QUERY.UNEXPECTED_ENTRY', 'internal', `Expected ${type} at revision ${entry.revision}, found ${event.type}`);
   }
   return event as Extract<QueryEvent, { type: T }>;
+}
+
+/** The data of the recorded entry, as the typed query event it must be (see `recordedEvent`). */
+function eventData<T extends QueryEventType>(entry: SignedEntry, type: T): EventData<T> {
+  return recordedEvent(entry, type).data as EventData<T>;
 }

@@ -1,50 +1,45 @@
 /**
- * HTTP pieces shared by the amplification controllers: the correlation-id header, the optional JSON body of
- * `complete`, the response headers of a command (ETag, correlation id, replay marker) and the OpenAPI
- * description of the problem documents each route may answer.
+ * HTTP pieces shared by the amplification controllers: the command envelope (caller and command headers), the
+ * optional JSON body of `complete`, the response headers of a command (ETag, correlation id, replay marker) and
+ * the OpenAPI description of the problem documents each route may answer.
  */
 import { applyDecorators, createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiHeader, ApiResponse, type SchemaObject } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiResponse, type SchemaObject } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
+import { principalOf } from '../auth/authenticated-request.js';
+import {
+  ApiCommandHeaders,
+  CORRELATION_ID_HEADER,
+  readCommandHeaders,
+  withOpenApi,
+  type CommandHeaderOptions,
+} from '../common/http/command-headers.js';
 import { HTTP_STATUS, LedgerError, type ErrorCategory } from '../common/ledger-error.js';
 import { PROBLEM_CONTENT_TYPE } from '../common/problem/problem-details.js';
 import { assertStrictSchema, validateBody } from '../common/validation/zod-body.pipe.js';
 import { zodToOpenApiSchema } from '../common/validation/zod-openapi.js';
 import { QUERY_REFUSALS } from './query.guards.js';
-import type { CommandOutcome, QueryCommandResponse } from './query-command.runner.js';
+import type { CommandEnvelope, CommandOutcome, QueryCommandResponse } from './query-command.runner.js';
 
-export const CORRELATION_ID_HEADER = 'X-Correlation-Id';
 /** Set (to `true`) on a response that was rebuilt from an earlier command with the same Idempotency-Key. */
 export const IDEMPOTENT_REPLAYED_HEADER = 'Idempotent-Replayed';
 
-/** Same alphabet and bound as an Idempotency-Key: safe in logs, meta and headers. */
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,200}$/u;
+const envelopeParam = createParamDecorator((options: CommandHeaderOptions, context: ExecutionContext): CommandEnvelope => {
+  const request = context.switchToHttp().getRequest<Request>();
+  const principal = principalOf(request);
+  // Only reachable on a @Public route: a programming error, so a logged 500 rather than a 401 (as @CurrentPrincipal).
+  if (!principal) throw new LedgerError('INTERNAL.NO_PRINCIPAL', 'internal', '@Envelope() used on a route without authentication');
+  return { principal, ...readCommandHeaders(request, options) };
+});
 
-/** A valid `X-Correlation-Id`, or undefined (absent or invalid: the runner then generates one). */
-export function parseCorrelationId(value: string | readonly string[] | undefined): string | undefined {
-  const raw = typeof value === 'string' ? value : value?.length === 1 ? value[0] : undefined;
-  return raw !== undefined && CORRELATION_ID.test(raw) ? raw : undefined;
-}
-
-const correlationIdParam = createParamDecorator((_data: unknown, context: ExecutionContext) =>
-  parseCorrelationId(context.switchToHttp().getRequest<Request>().headers['x-correlation-id']),
-);
-
-/** `@CorrelationId() correlationId: string | undefined`; documents the header too. */
-export function CorrelationId(): ParameterDecorator {
-  const param = correlationIdParam();
-  const doc = ApiHeader({
-    name: CORRELATION_ID_HEADER,
-    required: false,
-    description: 'Recorded in the meta of every entry of this command ([A-Za-z0-9._:-]{1,200}; otherwise a new id is used).',
-  });
-  return (target, propertyKey, index) => {
-    param(target, propertyKey, index);
-    if (propertyKey === undefined) return;
-    const descriptor = Object.getOwnPropertyDescriptor(target, propertyKey);
-    if (descriptor) doc(target, propertyKey, descriptor);
-  };
+/**
+ * `@Envelope() envelope: CommandEnvelope`: the caller and the command headers (`If-Match`, `Idempotency-Key`,
+ * `X-Correlation-Id`; 400 on a malformed If-Match or key), and their OpenAPI description.
+ * `@Envelope({ ifMatch: false })` for a command that creates its stream: it has no revision to match.
+ */
+export function Envelope(options: CommandHeaderOptions = { ifMatch: true }): ParameterDecorator {
+  return withOpenApi(envelopeParam(options), ApiCommandHeaders(options));
 }
 
 function hasBody(request: Request): boolean {
@@ -66,13 +61,7 @@ export function OptionalZodBody(schema: z.ZodType): ParameterDecorator {
     }
     return validateBody(schema, request.body ?? {});
   })();
-  const doc = ApiBody({ schema: zodToOpenApiSchema(schema), required: false });
-  return (target, propertyKey, index) => {
-    param(target, propertyKey, index);
-    if (propertyKey === undefined) return;
-    const descriptor = Object.getOwnPropertyDescriptor(target, propertyKey);
-    if (descriptor) doc(target, propertyKey, descriptor);
-  };
+  return withOpenApi(param, ApiBody({ schema: zodToOpenApiSchema(schema), required: false }));
 }
 
 /** A strong ETag of a stream revision: `"3"`. */
@@ -108,9 +97,31 @@ const LAYER_CODES = {
   'REQUEST.IDEMPOTENCY_KEY_REUSED': 'unprocessable',
 } as const satisfies Record<string, ErrorCategory>;
 
-const ALL_CODES: Record<string, ErrorCategory> = { ...LAYER_CODES, ...QUERY_REFUSALS };
+/** Every documented code with its category; within one status, codes are listed in this order. */
+const ALL_CODES: Record<string, ErrorCategory> = { ...QUERY_REFUSALS, ...LAYER_CODES };
+const CODE_ORDER = Object.keys(ALL_CODES);
 
 export type DocumentedCode = keyof typeof LAYER_CODES | keyof typeof QUERY_REFUSALS;
+
+/** Refusals of every command on an existing query: headers, body, tenant, existence, stopped, concurrency. */
+export const QUERY_COMMAND_PROBLEMS = [
+  'REQUEST.VALIDATION_FAILED',
+  'REQUEST.INVALID_IF_MATCH',
+  'REQUEST.INVALID_IDEMPOTENCY_KEY',
+  'REQUEST.IDEMPOTENCY_KEY_REUSED',
+  'AUTH.TENANT_FORBIDDEN',
+  'QUERY.NOT_FOUND',
+  'QUERY.STOPPED',
+  'LEDGER.CONCURRENT_MODIFICATION',
+  'LEDGER.REVISION_CONFLICT',
+] as const satisfies readonly DocumentedCode[];
+
+/** ... and of every command on one node of it (which also checks the node id and the command's fields). */
+export const NODE_COMMAND_PROBLEMS = [
+  ...QUERY_COMMAND_PROBLEMS,
+  'QUERY.NODE_NOT_FOUND',
+  'QUERY.INVALID_COMMAND',
+] as const satisfies readonly DocumentedCode[];
 
 const PROBLEM_SCHEMA: SchemaObject = {
   type: 'object',
@@ -126,10 +137,14 @@ const PROBLEM_SCHEMA: SchemaObject = {
   additionalProperties: true,
 };
 
-/** One `@ApiResponse` per status, each listing its stable `code`s, as `application/problem+json`. */
+/**
+ * One `@ApiResponse` per status, each listing its stable `code`s (in `ALL_CODES` order, whatever the order
+ * given), as `application/problem+json`. Every route may also answer malformed JSON, 401 and a forbidden role.
+ */
 export function ApiProblems(...codes: DocumentedCode[]): MethodDecorator {
+  const listed = new Set<string>(['REQUEST.MALFORMED_JSON', 'AUTH.UNAUTHENTICATED', 'AUTH.FORBIDDEN_ROLE', ...codes]);
   const byStatus = new Map<number, string[]>();
-  for (const code of new Set<string>(['REQUEST.MALFORMED_JSON', 'AUTH.UNAUTHENTICATED', 'AUTH.FORBIDDEN_ROLE', ...codes])) {
+  for (const code of CODE_ORDER.filter((known) => listed.has(known))) {
     const status = HTTP_STATUS[ALL_CODES[code]!];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }

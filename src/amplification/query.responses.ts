@@ -37,3 +37,11 @@ export const StopQueryResponseSchema = z.object({
   revision,
 });
 export type StopQueryResponse = z.infer<typeof StopQueryResponseSchema>;
+
+/** What `nodeCommandResponse` reads of a `RecordedCommand`: every node event records its `nodeId`. */
+type RecordedNodeCommand = { queryId: string; revision: number; data: { nodeId: string } };
+
+/** `{queryId, nodeId, revision}`: the response of a command on one node, from the event it recorded. */
+export function nodeCommandResponse({ queryId, data, revision }: RecordedNodeCommand): NodeCommandResponse {
+  return { queryId, nodeId: data.nodeId, revision };
+}

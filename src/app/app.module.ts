@@ -8,10 +8,14 @@ import { CommonModule } from '../common/common.module.js';
 import type { EmbeddedLedger } from '../ledger/embedded-ledger.js';
 import { EMBEDDED_LEDGER, EVENT_STORE } from '../ledger/ledger.tokens.js';
 import { HealthController } from './health.controller.js';
+import { MetricsController } from './metrics.controller.js';
+import { METRICS_REGISTRY } from './metrics.js';
+import type { Registry } from 'prom-client';
 
 export interface AppModuleOptions {
   ledger: EmbeddedLedger;
   tokenVerifier: TokenVerifier;
+  metrics: Registry;
 }
 
 /** Global providers for the ledger's ports, so every bounded context injects them by token. */
@@ -45,7 +49,8 @@ export class AppModule {
         AmplificationModule,
         AuditModule,
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
+      providers: [{ provide: METRICS_REGISTRY, useValue: options.metrics }],
     };
   }
 }

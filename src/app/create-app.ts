@@ -9,6 +9,7 @@ import { configureHttp } from '../common/http/configure-http.js';
 import { EmbeddedLedger, dataPaths } from '../ledger/embedded-ledger.js';
 import { loadOrCreateKeyFile } from '../ledger/signing-key.js';
 import { AppModule } from './app.module.js';
+import { createMetrics } from './metrics.js';
 
 export interface CreateAppOptions {
   config: AppConfig;
@@ -19,10 +20,12 @@ export interface CreateAppOptions {
 
 /** Builds the Nest application around an open ledger (tests call this with a temporary data folder). */
 export async function createApp(options: CreateAppOptions): Promise<NestExpressApplication> {
+  const metrics = createMetrics(options.ledger);
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot({ ledger: options.ledger, tokenVerifier: options.tokenVerifier }),
+    AppModule.forRoot({ ledger: options.ledger, tokenVerifier: options.tokenVerifier, metrics: metrics.registry }),
     { bodyParser: false, logger: options.logger ?? ['log', 'warn', 'error'] },
   );
+  app.use(metrics.middleware);
   configureHttp(app, { bodyLimit: options.config.bodyLimit });
   const document = SwaggerModule.createDocument(
     app,

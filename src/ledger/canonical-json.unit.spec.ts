@@ -205,7 +205,7 @@ describe('canonicalJson: refusals', () => {
   it('refuses NaN, ±Infinity and undefined wherever they are put in any JSON value', () => {
     const bad = fc.constantFrom<unknown>(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, undefined);
     const place = (container: unknown, value: unknown, key: string): unknown =>
-      Array.isArray(container) ? [...container, value] : container !== null && typeof container === 'object' ? { ...container, [key]: value } : { [key]: value, v: container };
+      Array.isArray(container) ? [...container, value] : container !== null && typeof container === 'object' ? { ...container, [key]: value } : { v: container, [key]: value }; // key last: a key `v` must not overwrite the bad value
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 3 }), fc.jsonValue({ maxDepth: 2 }), bad, fc.string(), (outer, inner, value, key) => {
         const tainted = place(outer, place(inner, value, key), `${key}!`);

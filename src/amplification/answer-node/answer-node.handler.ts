@@ -1,28 +1,11 @@
 /** `AnswerNode` (CQRS command) and its thin handler: a human answers an open leaf. */
-import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import {
-  firstEntry,
-  lastRevision,
-  queryIdOf,
-  QueryCommandRunner,
-  recordedEvent,
-  type CommandEnvelope,
-  type CommandOutcome,
-} from '../query-command.runner.js';
-import type { NodeCommandResponse } from '../query.responses.js';
+import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { NodeCommand, QueryCommandRunner, type CommandOutcome } from '../query-command.runner.js';
+import { nodeCommandResponse, type NodeCommandResponse } from '../query.responses.js';
 import { decideAnswerNode } from './answer-node.command.js';
 import type { AnswerNodeBody } from './answer-node.dto.js';
 
-export class AnswerNode extends Command<CommandOutcome<NodeCommandResponse>> {
-  constructor(
-    readonly envelope: CommandEnvelope,
-    readonly queryId: string,
-    readonly nodeId: string,
-    readonly body: AnswerNodeBody,
-  ) {
-    super();
-  }
-}
+export class AnswerNode extends NodeCommand<AnswerNodeBody, NodeCommandResponse> {}
 
 @CommandHandler(AnswerNode)
 export class AnswerNodeHandler implements ICommandHandler<AnswerNode> {
@@ -33,16 +16,9 @@ export class AnswerNodeHandler implements ICommandHandler<AnswerNode> {
       queryId,
       mode: 'update',
       eventType: 'HumanAnswerRecorded',
-      sameRequest: (first) => {
-        const { data } = recordedEvent(first, 'HumanAnswerRecorded');
-        return data.nodeId === nodeId && data.answer === body.answer && data.confidence === (body.confidence ?? null);
-      },
+      sameRequest: (data) => data.nodeId === nodeId && data.answer === body.answer && data.confidence === (body.confidence ?? null),
       decide: (state) => decideAnswerNode({ nodeId, ...body }, state),
-      respond: (entries) => {
-        const first = firstEntry(entries);
-        const { data } = recordedEvent(first, 'HumanAnswerRecorded');
-        return { queryId: queryIdOf(first), nodeId: data.nodeId, revision: lastRevision(entries) };
-      },
+      respond: nodeCommandResponse,
     });
   }
 }

@@ -1,14 +1,6 @@
 /** `CompleteQuery` (CQRS command) and its thin handler: the root's current answer is delivered. */
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import {
-  firstEntry,
-  lastRevision,
-  queryIdOf,
-  QueryCommandRunner,
-  recordedEvent,
-  type CommandEnvelope,
-  type CommandOutcome,
-} from '../query-command.runner.js';
+import { QueryCommandRunner, type CommandEnvelope, type CommandOutcome } from '../query-command.runner.js';
 import type { CompleteQueryResponse } from '../query.responses.js';
 import { decideCompleteQuery } from './complete-query.command.js';
 
@@ -33,11 +25,7 @@ export class CompleteQueryHandler implements ICommandHandler<CompleteQuery> {
       // The command has no payload: the same stream and event type make it the same request.
       sameRequest: () => true,
       decide: (state) => decideCompleteQuery({}, state),
-      respond: (entries) => {
-        const first = firstEntry(entries);
-        const { data } = recordedEvent(first, 'QueryCompleted');
-        return { queryId: queryIdOf(first), status: 'completed', answer: data.answer, revision: lastRevision(entries) };
-      },
+      respond: ({ queryId, data, revision }) => ({ queryId, status: 'completed', answer: data.answer, revision }),
     });
   }
 }

@@ -3,11 +3,10 @@ import { Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CurrentPrincipal, Roles } from '../../auth/auth.decorators.js';
-import type { Principal } from '../../auth/principal.js';
-import { IdempotencyKey } from '../../common/http/command-headers.js';
+import { Roles } from '../../auth/auth.decorators.js';
 import { ZodBody } from '../../common/validation/zod-body.pipe.js';
-import { ApiCommandResponse, ApiProblems, CorrelationId, reply } from '../query.http.js';
+import type { CommandEnvelope } from '../query-command.runner.js';
+import { ApiCommandResponse, ApiProblems, Envelope, reply } from '../query.http.js';
 import { OpenQueryResponseSchema, type OpenQueryResponse } from '../query.responses.js';
 import { OpenQueryBodySchema, type OpenQueryBody } from './open-query.dto.js';
 import { OpenQuery } from './open-query.handler.js';
@@ -32,12 +31,11 @@ export class OpenQueryController {
   )
   async open(
     @ZodBody(OpenQueryBodySchema) body: OpenQueryBody,
-    @CurrentPrincipal() principal: Principal,
-    @IdempotencyKey() idempotencyKey: string | undefined,
-    @CorrelationId() correlationId: string | undefined,
+    // A new query has no revision to match: If-Match is not read.
+    @Envelope({ ifMatch: false }) envelope: CommandEnvelope,
     @Res({ passthrough: true }) response: Response,
   ): Promise<OpenQueryResponse> {
-    const outcome = await this.commandBus.execute(new OpenQuery({ principal, idempotencyKey, correlationId }, body));
+    const outcome = await this.commandBus.execute(new OpenQuery(envelope, body));
     response.setHeader('Location', `/v1/queries/${encodeURIComponent(outcome.body.queryId)}`);
     return reply(response, outcome);
   }

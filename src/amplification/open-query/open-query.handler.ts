@@ -2,14 +2,7 @@
 import { Command, CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
 import { canonicalJson } from '../../ledger/canonical-json.js';
 import type { JsonValue } from '../../ledger/entry.js';
-import {
-  firstEntry,
-  lastRevision,
-  QueryCommandRunner,
-  recordedEvent,
-  type CommandEnvelope,
-  type CommandOutcome,
-} from '../query-command.runner.js';
+import { QueryCommandRunner, type CommandEnvelope, type CommandOutcome } from '../query-command.runner.js';
 import type { OpenQueryResponse } from '../query.responses.js';
 import { DEFAULT_CONFIDENCE_THRESHOLD, DEFAULT_MAX_DEPTH, decideOpenQuery } from './open-query.command.js';
 import type { OpenQueryBody } from './open-query.dto.js';
@@ -36,20 +29,13 @@ export class OpenQueryHandler implements ICommandHandler<OpenQuery> {
       queryId,
       mode: 'create',
       eventType: 'AmplificationQueryOpened',
-      sameRequest: (first) => {
-        const { data } = recordedEvent(first, 'AmplificationQueryOpened');
-        return (
-          data.task === body.task &&
-          data.maxDepth === (body.maxDepth ?? DEFAULT_MAX_DEPTH) &&
-          data.confidenceThreshold === (body.confidenceThreshold ?? DEFAULT_CONFIDENCE_THRESHOLD) &&
-          sameJson(data.input, input)
-        );
-      },
+      sameRequest: (data) =>
+        data.task === body.task &&
+        data.maxDepth === (body.maxDepth ?? DEFAULT_MAX_DEPTH) &&
+        data.confidenceThreshold === (body.confidenceThreshold ?? DEFAULT_CONFIDENCE_THRESHOLD) &&
+        sameJson(data.input, input),
       decide: (state) => decideOpenQuery({ ...body, input, queryId, rootNodeId }, state),
-      respond: (entries) => {
-        const { data } = recordedEvent(firstEntry(entries), 'AmplificationQueryOpened');
-        return { queryId: data.queryId, rootNodeId: data.rootNodeId, revision: lastRevision(entries) };
-      },
+      respond: ({ data, revision }) => ({ queryId: data.queryId, rootNodeId: data.rootNodeId, revision }),
     });
   }
 }

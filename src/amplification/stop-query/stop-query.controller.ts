@@ -3,11 +3,10 @@ import { Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { CurrentPrincipal, Roles } from '../../auth/auth.decorators.js';
-import type { Principal } from '../../auth/principal.js';
-import { IdempotencyKey, IfMatch } from '../../common/http/command-headers.js';
+import { Roles } from '../../auth/auth.decorators.js';
 import { ZodBody } from '../../common/validation/zod-body.pipe.js';
-import { ApiCommandResponse, ApiProblems, CorrelationId, reply } from '../query.http.js';
+import type { CommandEnvelope } from '../query-command.runner.js';
+import { ApiCommandResponse, ApiProblems, Envelope, QUERY_COMMAND_PROBLEMS, reply } from '../query.http.js';
 import { StopQueryResponseSchema, type StopQueryResponse } from '../query.responses.js';
 import { StopQueryBodySchema, type StopQueryBody } from './stop-query.dto.js';
 import { StopQuery } from './stop-query.handler.js';
@@ -22,28 +21,13 @@ export class StopQueryController {
   @Roles('overseer', 'pipeline', 'admin')
   @ApiOperation({ summary: 'Stop the query (open or completed); a stopped query accepts no further change' })
   @ApiCommandResponse(200, StopQueryResponseSchema, 'Stopped')
-  @ApiProblems(
-    'REQUEST.VALIDATION_FAILED',
-    'REQUEST.INVALID_IF_MATCH',
-    'REQUEST.INVALID_IDEMPOTENCY_KEY',
-    'AUTH.TENANT_FORBIDDEN',
-    'QUERY.NOT_FOUND',
-    'QUERY.STOPPED',
-    'LEDGER.CONCURRENT_MODIFICATION',
-    'LEDGER.REVISION_CONFLICT',
-    'QUERY.REASON_REQUIRED',
-    'REQUEST.IDEMPOTENCY_KEY_REUSED',
-  )
+  @ApiProblems(...QUERY_COMMAND_PROBLEMS, 'QUERY.REASON_REQUIRED')
   async stop(
     @Param('queryId') queryId: string,
     @ZodBody(StopQueryBodySchema) body: StopQueryBody,
-    @CurrentPrincipal() principal: Principal,
-    @IfMatch() expectedRevision: number | undefined,
-    @IdempotencyKey() idempotencyKey: string | undefined,
-    @CorrelationId() correlationId: string | undefined,
+    @Envelope() envelope: CommandEnvelope,
     @Res({ passthrough: true }) response: Response,
   ): Promise<StopQueryResponse> {
-    const envelope = { principal, expectedRevision, idempotencyKey, correlationId };
     return reply(response, await this.commandBus.execute(new StopQuery(envelope, queryId, body)));
   }
 }

@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { LedgerError } from '../../common/ledger-error.js';
 import type { IntegratedEntry } from '../entry.js';
 import type { AppendResult } from '../event-store.port.js';
+import type { CheckpointStore } from '../checkpoint-store.port.js';
 import { appliedMigrationVersions } from './migrations.js';
 import { SqliteCheckpointStore } from './sqlite-checkpoint-store.js';
 import { SqliteEntryReader, type EntryJsonRow } from './sqlite-entry-reader.js';
@@ -14,8 +15,8 @@ import { SqliteEntryReader, type EntryJsonRow } from './sqlite-entry-reader.js';
  * together), and every read sees only committed entries.
  */
 export class SqliteEventStoreReader {
-  /** The checkpoints kept in the file (`save` fails: the connection is read-only). */
-  readonly checkpoints: SqliteCheckpointStore;
+  /** The checkpoints kept in the file; `save` always rejects (`LEDGER.READ_ONLY`). */
+  readonly checkpoints: CheckpointStore;
   private readonly reader: SqliteEntryReader;
 
   private constructor(
@@ -23,7 +24,15 @@ export class SqliteEventStoreReader {
     readonly path: string,
   ) {
     this.reader = new SqliteEntryReader(db);
-    this.checkpoints = new SqliteCheckpointStore(db);
+    const kept = new SqliteCheckpointStore(db);
+    // Refused here rather than left to SQLite: an offline reader must never look as if it could write.
+    this.checkpoints = {
+      save: async () => {
+        throw new LedgerError('LEDGER.READ_ONLY', 'internal', 'the offline reader cannot save checkpoints');
+      },
+      latest: () => kept.latest(),
+      list: () => kept.list(),
+    };
   }
 
   static open(path: string): SqliteEventStoreReader {
