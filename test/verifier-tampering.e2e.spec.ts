@@ -311,7 +311,7 @@ describe.each(FORMS)('ida-ledger verify (%s)', (form) => {
         jwks.keys.push({ ...key.publicJwk, kid: key.kid, alg: 'EdDSA', use: 'sig' });
         writeFileSync(path, JSON.stringify(jwks));
       } else {
-        writePrivateKeyFile(join(dataPaths(copy.dataDir).logKeys, `${key.kid}.jwk`), key);
+        writePrivateKeyFile(join(dataPaths(copy.dataDir).logKeys, `key-${key.kid}.jwk`), key);
       }
       expectFailureAt(await verify(copy), fixture.entries.length, /before its SigningKeyActivated/u);
     });
@@ -320,7 +320,7 @@ describe.each(FORMS)('ida-ledger verify (%s)', (form) => {
   describe('8. an entry signed after its key was revoked', () => {
     it("with the old key's private key (read from the data folder), a correct chain, backdated → 1 \"after its revocation\"", async () => {
       const copy = tamperable(fixture, form);
-      const oldKey = readPrivateKeyFile(join(dataPaths(copy.dataDir).logKeys, `${fixture.oldKid}.jwk`));
+      const oldKey = readPrivateKeyFile(join(dataPaths(copy.dataDir).logKeys, `key-${fixture.oldKid}.jwk`));
       expect(oldKey.kid).toBe(fixture.oldKid);
       const stream = middleEntry(fixture).entry.stream;
       const backdated = fixture.entries.find((e) => e.entry.kid === fixture.oldKid && e.entry.meta.tenant !== 'system')!.entry.meta.recordedAt;

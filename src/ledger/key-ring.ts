@@ -59,7 +59,7 @@ export class KeyRing implements EntrySigner {
     if (!current) {
       if (currentKid !== undefined) throw new Error(`signing key ${currentKid} named in ${currentFile} is missing`);
       current = generateSigningKey();
-      writePrivateKeyFile(join(dir, `${current.kid}.jwk`), current);
+      writePrivateKeyFile(join(dir, `key-${current.kid}.jwk`), current);
       writeFileSync(currentFile, `${current.kid}\n`, { mode: 0o600 });
       created = true;
     }
@@ -97,7 +97,7 @@ export class KeyRing implements EntrySigner {
   /** Generates a new key (kept on disk when the ring has a folder) without making it current yet. */
   generate(): SigningKey {
     const key = generateSigningKey();
-    if (this.dir) writePrivateKeyFile(join(this.dir, `${key.kid}.jwk`), key);
+    if (this.dir) writePrivateKeyFile(join(this.dir, `key-${key.kid}.jwk`), key);
     this.keys.set(key.kid, key);
     return key;
   }

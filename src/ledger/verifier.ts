@@ -1,11 +1,12 @@
 import { verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { canonicalJson } from './canonical-json.js';
 import type { SignedEntry } from './entry.js';
-import { protectedHeaderFor, signingInput } from './entry-signature.js';
+import { protectedHeaderFor } from './entry-signature.js';
 import { leafHash } from './hashing.js';
 import { applyKeyEntry, isKeyEntryType, type KeyRecord } from './key-lifecycle.js';
 import type { Jwks } from './key-ring.js';
 import { MerkleTree } from './merkle.js';
+import { SignaturePool, type PublicKeyEntry } from './signature-pool.js';
 import { noteKeyId, parseCheckpointBody } from './checkpoint.js';
 import { publicKeyFromJwk } from './signing-key.js';
 
@@ -60,8 +61,8 @@ export interface VerifyInput {
   checkpoints?: string[];
   /** Checkpoint notes the auditor kept independently: a log shorter than any of them is truncated. */
   heldCheckpoints?: string[];
-  /** Maximum signature checks in flight. */
-  concurrency?: number;
+  /** Signatures per batch sent to a verification worker (default 256). */
+  batchSize?: number;
   onProgress?: (verifiedEntries: number) => void;
 }
 
@@ -126,7 +127,8 @@ function shapeProblem(value: unknown): string | null {
   if (typeof entry.type !== 'string') return 'type is not a string';
   if (!Number.isSafeInteger(entry.schema)) return 'schema is not an integer';
   if (typeof entry.data !== 'object' || entry.data === null || Array.isArray(entry.data)) return 'data is not an object';
-  if (entry.prev !== null && (typeof entry.prev !== 'string' || !/^[0-9a-f]{64}$/u.test(entry.prev))) return 'prev is not a hex hash or null';
+  // Its value is checked against the previous entry's leaf hash in the chain step.
+  if (entry.prev !== null && typeof entry.prev !== 'string') return 'prev is not a string or null';
   if (typeof entry.kid !== 'string') return 'kid is not a string';
   if (typeof entry.sig !== 'string') return 'sig is not a string';
   const meta = entry.meta as Record<string, unknown> | null;
@@ -159,45 +161,7 @@ function parseCheckpointNote(note: string, jwks: Map<string, KeyInfo & { raw: Bu
   return `checkpoint of size ${body.size} has no valid signature by a key of the JWKS`;
 }
 
-/**
- * Signature checks in flight on libuv's pool. Callbacks and a counter rather than a promise per entry: at
- * tens of thousands of entries a second, per-entry promises are a measurable share of the main thread.
- */
-class SignatureChecks {
-  private inFlight = 0;
-  private waiters: Array<() => void> = [];
-  /** The signature failure of the smallest position seen so far. */
-  failure: VerifyFailure | null = null;
-
-  constructor(private readonly limit: number) {}
-
-  start(input: Buffer, key: KeyObject, signature: Buffer, position: number): void {
-    this.inFlight++;
-    cryptoVerify(null, input, key, signature, (error, ok) => {
-      this.inFlight--;
-      if ((error || !ok) && (!this.failure || position < this.failure.position))
-        this.failure = { position, reason: 'signature does not verify (entry bytes changed or forged)' };
-      if (this.waiters.length > 0 && (this.inFlight === 0 || this.inFlight <= this.limit / 2)) {
-        const waiters = this.waiters;
-        this.waiters = [];
-        for (const wake of waiters) wake();
-      }
-    });
-  }
-
-  /** Resolves at once while there is room; otherwise once half the checks in flight completed. */
-  room(): Promise<void> | undefined {
-    if (this.inFlight < this.limit) return undefined;
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  async settled(): Promise<void> {
-    while (this.inFlight > 0) await new Promise<void>((resolve) => this.waiters.push(resolve));
-  }
-}
-
 export async function verifyLedger(input: VerifyInput): Promise<VerifyReport> {
-  const concurrency = input.concurrency ?? 256;
   const keys = new Map<string, KeyInfo & { raw: Buffer }>();
   for (const jwk of input.jwks.keys) {
     const info: KeyInfo & { raw: Buffer } = { publicKey: publicKeyFromJwk(jwk), raw: Buffer.from(jwk.x, 'base64url') };
@@ -207,7 +171,14 @@ export async function verifyLedger(input: VerifyInput): Promise<VerifyReport> {
 
   const tree = new MerkleTree();
   let checkpointsVerified = 0;
-  const signatures = new SignatureChecks(concurrency);
+  const keyIndexes = new Map<string, number>();
+  const poolKeys: PublicKeyEntry[] = [];
+  for (const jwk of input.jwks.keys) {
+    keyIndexes.set(jwk.kid, poolKeys.length);
+    poolKeys.push({ x: jwk.x });
+  }
+  const signatureFailure = (): VerifyFailure | null =>
+    signatures.firstFailure === null ? null : { position: signatures.firstFailure, reason: 'signature does not verify (entry bytes changed or forged)' };
   const report = (failure?: VerifyFailure): VerifyReport => {
     const result: VerifyReport = {
       ok: !failure,
@@ -221,14 +192,14 @@ export async function verifyLedger(input: VerifyInput): Promise<VerifyReport> {
   // A failure found in order may still be preceded by a signature failure that is in flight.
   const fail = async (failure: VerifyFailure): Promise<never> => {
     await signatures.settled();
-    const earlier = signatures.failure;
+    const earlier = signatureFailure();
     throw new StopVerification(earlier && earlier.position < failure.position ? earlier : failure);
   };
   // A checkpoint mismatch only says that some entry of [from, size) is not the one the log committed to; a
   // signature failure inside that range names the entry itself, so it wins although its position is larger.
   const failRange = async (failure: VerifyFailure): Promise<never> => {
     await signatures.settled();
-    throw new StopVerification(signatures.failure ?? failure);
+    throw new StopVerification(signatureFailure() ?? failure);
   };
 
   // 1. Checkpoints: every published and held note must carry a valid signature by a JWKS key.
@@ -253,6 +224,8 @@ export async function verifyLedger(input: VerifyInput): Promise<VerifyReport> {
   const keyRecords = new Map<string, KeyRecord>();
   let expected = 0;
 
+  // Created only now: every path from here on reaches the `finally` that stops its workers.
+  const signatures = new SignaturePool(poolKeys, input.batchSize);
   try {
     for await (const record of input.records) {
       const position = expected;
@@ -296,11 +269,12 @@ export async function verifyLedger(input: VerifyInput): Promise<VerifyReport> {
       } catch (error) {
         await fail({ position, reason: `entry is not representable as RFC 8785 JSON (${error instanceof Error ? error.message : String(error)})` });
       }
-      signatures.start(signingInput(header, payload), key!.publicKey, signature, position);
+      signatures.add(header, payload, signature, keyIndexes.get(entry.kid)!, position);
       const room = signatures.room();
       if (room) {
         await room;
-        if (signatures.failure) await fail(signatures.failure);
+        const failed = signatureFailure();
+        if (failed) await fail(failed);
       }
 
       // 5. Stream chain: consecutive revisions, each `prev` the leaf hash of the previous one.
@@ -340,7 +314,8 @@ export async function verifyLedger(input: VerifyInput): Promise<VerifyReport> {
       if (input.onProgress && expected % 10_000 === 0) input.onProgress(expected);
     }
     await signatures.settled();
-    if (signatures.failure) await fail(signatures.failure);
+    const failed = signatureFailure();
+    if (failed) await fail(failed);
     // 7. A checkpoint larger than the log means entries were cut off its tail.
     const beyond = allCheckpoints.filter((checkpoint) => checkpoint.size > tree.size).sort((a, b) => b.size - a.size)[0];
     if (beyond)
@@ -352,7 +327,8 @@ export async function verifyLedger(input: VerifyInput): Promise<VerifyReport> {
     if (error instanceof StopVerification) return report(error.failure);
     throw error;
   } finally {
-    await signatures.settled();
+    await signatures.settled().catch(() => undefined);
+    await signatures.close();
   }
   input.onProgress?.(expected);
   return report();
