@@ -16,6 +16,7 @@ import { MerkleTree, verifyInclusion } from '../src/ledger/merkle.js';
 import { generateSigningKey } from '../src/ledger/signing-key.js';
 import { verifyOffline } from '../src/cli/offline-ledger.js';
 import { v7 as uuidv7 } from 'uuid';
+import Database from 'better-sqlite3';
 
 const json = process.argv.includes('--json');
 const log = (message: string) => {
@@ -93,6 +94,33 @@ async function appendRate(ledger: EmbeddedLedger, writers: number, ms: number, f
   return count / (Number(process.hrtime.bigint() - start) / 1e9);
 }
 
+/**
+ * The storage limit: rows per second into a bare SQLite table (WAL, synchronous=FULL), 32 rows of the entry's
+ * size per transaction — what 32 writers' group commits cost with no index, no signature and no JSON.
+ */
+function rawSqliteRate(dir: string, rowBytes: number, ms: number): number {
+  const db = new Database(join(dir, 'raw-sqlite.db'));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec('CREATE TABLE rows (position INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+    const insert = db.prepare('INSERT INTO rows (position, body) VALUES (?, ?)');
+    const body = 'x'.repeat(rowBytes);
+    const transaction = db.transaction((from: number) => {
+      for (let i = 0; i < 32; i++) insert.run(from + i, body);
+    });
+    let rows = 0;
+    const start = performance.now();
+    while (performance.now() - start < ms) {
+      transaction(rows);
+      rows += 32;
+    }
+    return rows / ((performance.now() - start) / 1000);
+  } finally {
+    db.close();
+  }
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
@@ -121,6 +149,7 @@ async function main(): Promise<void> {
     const rawSignRate = () => rate(() => cryptoSign(null, payload, key.privateKey), 1000);
     const rawVerifyRate = () => rate(() => cryptoVerify(null, payload, key.publicKey, signature), 1000);
     const rawSignBefore = rawSignRate();
+    const rawSqliteBefore = rawSqliteRate(dir, payload.length, 1500);
 
     // 2. Signed, durable appends through the store (synchronous=FULL, group commit).
     const dataDir = join(dir, 'data');
@@ -135,6 +164,8 @@ async function main(): Promise<void> {
     await ledger.close();
     const rawSign = (rawSignBefore + rawSignRate()) / 2;
     log(`raw node:crypto Ed25519 sign: ${rawSign.toFixed(0)}/s (one core)`);
+    const rawSqlite = (rawSqliteBefore + rawSqliteRate(mkdtempSync(join(dir, 'again-')), payload.length, 1500)) / 2;
+    log(`raw SQLite insert, 32 rows per durable commit, bare table: ${rawSqlite.toFixed(0)}/s`);
 
     // 3. Offline verification of the whole data folder just written.
     const rawVerifyBefore = rawVerifyRate();
@@ -174,6 +205,8 @@ async function main(): Promise<void> {
       append_1_writer_per_s: Math.round(single),
       append_32_writers_per_s: Math.round(concurrent),
       append_32_writers_vs_raw_sign: +(concurrent / rawSign).toFixed(3),
+      raw_sqlite_32_rows_per_commit_per_s: Math.round(rawSqlite),
+      append_32_writers_vs_raw_sqlite: +(concurrent / rawSqlite).toFixed(3),
       append_32_writers_new_streams_per_s: Math.round(concurrentFresh),
       append_32_writers_new_streams_vs_raw_sign: +(concurrentFresh / rawSign).toFixed(3),
       verify_entries_per_s: Math.round(verifyRate),

@@ -6,7 +6,7 @@
  *  - raw SQLite: W-row transactions with synchronous=FULL, into a bare table and into this store's schema with
  *    the store's own key patterns (v7 ids, random command ids: the commands primary key and the (stream, revision)
  *    index dirty a page per row, so this, not the number of fsyncs, is the durable-commit floor per batch).
- * Not a test. Run: `npm run build && node dist/src/ledger/sqlite/throughput-check.js [seconds] [writers...]`.
+ * Not a test. Run: `npm run build && node dist/bench/sqlite-throughput.js [seconds] [writers...]`.
  */
 import { sign as cryptoSign, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,13 +14,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { v7 as uuidv7 } from 'uuid';
-import { canonicalJson } from '../canonical-json.js';
-import type { EntryMeta, UnsignedEntry } from '../entry.js';
-import { protectedHeaderFor, signEntryAsync, signingInput } from '../entry-signature.js';
-import { leafHash } from '../hashing.js';
-import { generateSigningKey } from '../signing-key.js';
-import { applyMigrations, loadMigrations } from './migrations.js';
-import { SqliteEventStore } from './sqlite-event-store.js';
+import { canonicalJson } from '../src/ledger/canonical-json.js';
+import type { EntryMeta, UnsignedEntry } from '../src/ledger/entry.js';
+import { protectedHeaderFor, signEntryAsync, signingInput } from '../src/ledger/entry-signature.js';
+import { leafHash } from '../src/ledger/hashing.js';
+import { generateSigningKey } from '../src/ledger/signing-key.js';
+import { applyMigrations, loadMigrations } from '../src/ledger/sqlite/migrations.js';
+import { SqliteEventStore } from '../src/ledger/sqlite/sqlite-event-store.js';
 
 const seconds = Number(process.argv[2] ?? 3);
 const writerCounts = process.argv.length > 3 ? process.argv.slice(3).map(Number) : [32];
