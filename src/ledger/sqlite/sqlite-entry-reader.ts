@@ -44,6 +44,8 @@ export class SqliteEntryReader {
   private readonly readStreamStatement;
   private readonly readRangeStatement;
   private readonly commandStatement;
+  private readonly commandAtStatement;
+  private readonly commandsFromStatement;
   private readonly streamHeadStatement;
   private readonly sizeStatement;
   private readonly entryJsonStatement;
@@ -72,9 +74,21 @@ export class SqliteEntryReader {
     this.readRangeStatement = db
       .prepare<[number, number], EntryRow>(`SELECT ${columns} FROM entries WHERE position >= ? AND position < ? ORDER BY position`)
       .raw();
+    // `commands` has no index on (tenant, command_id) (see migrations/001): the writing store looks commands up
+    // through its in-memory CommandIndex and `commandAt`; read-only readers scan the narrow table.
     this.commandStatement = db
-      .prepare<[string, string, number], [string, number, number]>(
-        'SELECT stream, first_position, entry_count FROM commands WHERE tenant = ? AND command_id = ? AND first_position < ?',
+      .prepare<[string, string, number], [number, number]>(
+        'SELECT first_position, entry_count FROM commands WHERE tenant = ? AND command_id = ? AND first_position < ? LIMIT 1',
+      )
+      .raw();
+    this.commandAtStatement = db
+      .prepare<[number, number], [number, string, string]>(
+        'SELECT entry_count, tenant, command_id FROM commands WHERE first_position = ? AND first_position < ?',
+      )
+      .raw();
+    this.commandsFromStatement = db
+      .prepare<[number], [number, string, string]>(
+        'SELECT first_position, tenant, command_id FROM commands WHERE first_position >= ? ORDER BY first_position',
       )
       .raw();
     this.streamHeadStatement = db
@@ -114,17 +128,33 @@ export class SqliteEntryReader {
     return this.readRangeStatement.all(from, Math.min(to, this.committedBound())).map(toIntegratedEntry);
   }
 
+  /** Scans the `commands` table (read-only readers; the writing store uses `commandAt` with its index). */
   findCommand(tenant: string, commandId: string): AppendResult | null {
     const command = this.commandStatement.get(tenant, commandId, this.committedBound());
     if (!command) return null;
-    const [stream, firstPosition, entryCount] = command;
+    return this.commandResult(tenant, commandId, command[0], command[1]);
+  }
+
+  /** The command whose first entry is at `firstPosition`, if it is (tenant, commandId); null otherwise. */
+  commandAt(firstPosition: number, tenant: string, commandId: string): AppendResult | null {
+    const row = this.commandAtStatement.get(firstPosition, this.committedBound());
+    if (!row || row[1] !== tenant || row[2] !== commandId) return null;
+    return this.commandResult(tenant, commandId, firstPosition, row[0]);
+  }
+
+  /** [first position, tenant, command id] of every stored command from `fromPosition` on (to build the index). */
+  iterateCommands(fromPosition = 0): IterableIterator<[number, string, string]> {
+    return this.commandsFromStatement.iterate(fromPosition);
+  }
+
+  private commandResult(tenant: string, commandId: string, firstPosition: number, entryCount: number): AppendResult {
     const entries = this.readRangeStatement.all(firstPosition, firstPosition + entryCount).map(toIntegratedEntry);
     if (entries.length !== entryCount)
       throw new LedgerError('LEDGER.STORE_CORRUPT', 'internal', `command ${commandId} of tenant ${tenant} lost entries`, {
         tenant,
         commandId,
       });
-    return { stream, entries, revision: entries[entries.length - 1]!.entry.revision, duplicate: true };
+    return { stream: entries[0]!.entry.stream, entries, revision: entries[entries.length - 1]!.entry.revision, duplicate: true };
   }
 
   /** The stored head of a stream (ignores the committed bound: only called while no batch is open). */

@@ -13,6 +13,7 @@ import { isWellFormedName, prepareAppend, type PreparedAppend, type PreparedEven
 import { EntrySubscription, type SubscriptionErrorHandler } from './entry-subscription.js';
 import { applyMigrations, findMigrationsDir, loadMigrations } from './migrations.js';
 import { SqliteCheckpointStore } from './sqlite-checkpoint-store.js';
+import { CommandIndex, commandHash } from './command-index.js';
 import { assertPosition, SqliteEntryReader, type StreamHead } from './sqlite-entry-reader.js';
 import { SqliteEventStoreReader } from './sqlite-event-store-reader.js';
 import { composeSignedEntryJson } from './signed-entry-json.js';
@@ -183,6 +184,10 @@ export class SqliteEventStore implements EventStore {
 
   private readonly reader: SqliteEntryReader;
   private readonly tree = new MerkleTree();
+  /** Committed commands by hash of (tenant, commandId); candidates are confirmed against their `commands` row. */
+  private readonly commandIndex = new CommandIndex();
+  /** Stored commands with a first position below this are in `commandIndex`. */
+  private commandsIndexedTo = 0;
   private readonly heads: StreamHeadCache;
   private readonly subscriptions = new Set<EntrySubscription>();
   private readonly newId: () => string;
@@ -219,13 +224,14 @@ export class SqliteEventStore implements EventStore {
       `INSERT INTO entries (position, stream, revision, id, type, tenant, command_id, recorded_at, entry_json, leaf_hash)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.insertCommand = db.prepare<[string, string, string, number, number]>(
-      'INSERT INTO commands (tenant, command_id, stream, first_position, entry_count) VALUES (?, ?, ?, ?, ?)',
+    this.insertCommand = db.prepare<[number, number, string, string]>(
+      'INSERT INTO commands (first_position, entry_count, tenant, command_id) VALUES (?, ?, ?, ?)',
     );
     this.beginStatement = db.prepare('BEGIN IMMEDIATE');
     this.commitStatement = db.prepare('COMMIT');
     this.rollbackStatement = db.prepare('ROLLBACK');
     this.appendStoredLeaves();
+    this.indexStoredCommands();
   }
 
   /** Opens (creating and migrating as needed) the store at `options.path`. */
@@ -297,7 +303,26 @@ export class SqliteEventStore implements EventStore {
 
   async findCommand(tenant: string, commandId: string): Promise<AppendResult | null> {
     this.assertOpen();
-    return this.reader.findCommand(tenant, commandId);
+    return this.committedCommand(tenant, commandId);
+  }
+
+  /** The committed first append of (tenant, commandId), or null: index candidates, each confirmed by its row. */
+  private committedCommand(tenant: string, commandId: string): AppendResult | null {
+    const [hi, lo] = commandHash(tenant, commandId);
+    for (const position of this.commandIndex.candidates(hi, lo)) {
+      const found = this.reader.commandAt(position, tenant, commandId);
+      if (found) return found;
+    }
+    return null;
+  }
+
+  /** Indexes the stored commands beyond those already indexed (at open, and after a reload). */
+  private indexStoredCommands(): void {
+    for (const [firstPosition, tenant, commandId] of this.reader.iterateCommands(this.commandsIndexedTo)) {
+      const [hi, lo] = commandHash(tenant, commandId);
+      this.commandIndex.add(hi, lo, firstPosition);
+      this.commandsIndexedTo = firstPosition + 1;
+    }
   }
 
   async size(): Promise<number> {
@@ -425,7 +450,7 @@ export class SqliteEventStore implements EventStore {
           original.duplicates.push(append);
           continue;
         }
-        const stored = this.reader.findCommand(append.meta.tenant, append.meta.commandId);
+        const stored = this.committedCommand(append.meta.tenant, append.meta.commandId);
         if (stored) {
           append.resolve(stored);
           continue;
@@ -529,7 +554,7 @@ export class SqliteEventStore implements EventStore {
         write.entries.push(entry.integrated);
         write.leafHashes.push(hash);
       }
-      this.insertCommand.run(tenant, commandId, append.stream, firstPosition, entries.length);
+      this.insertCommand.run(firstPosition, entries.length, tenant, commandId);
       write.written.push(planned);
     } catch (error) {
       write.broken = true;
@@ -545,6 +570,9 @@ export class SqliteEventStore implements EventStore {
       const entries = planned.entries.map((entry) => entry.integrated!);
       const last = entries[entries.length - 1]!;
       this.heads.set(planned.append.stream, { revision: last.entry.revision, leafHash: last.leafHash });
+      const [hi, lo] = commandHash(planned.append.meta.tenant, planned.append.meta.commandId);
+      this.commandIndex.add(hi, lo, entries[0]!.position);
+      this.commandsIndexedTo = entries[0]!.position + 1;
       const result: AppendResult = { stream: planned.append.stream, entries, revision: last.entry.revision, duplicate: false };
       planned.append.resolve(result);
       for (const duplicate of planned.duplicates) duplicate.resolve({ ...result, entries: [...entries], duplicate: true });
@@ -589,6 +617,7 @@ export class SqliteEventStore implements EventStore {
     this.heads.clear();
     try {
       this.appendStoredLeaves();
+      this.indexStoredCommands();
       for (const subscription of this.subscriptions) subscription.signal();
     } catch (error) {
       this.failure = isLedgerError(error) ? error : storageFailure(error);
