@@ -45,7 +45,7 @@ const SYSTEM_ACTOR = { sub: 'ida-ledger', role: 'system' as const };
  * from the log, and (3) checkpoints are published every N entries or T milliseconds.
  */
 export class EmbeddedLedger {
-  private readonly keyRecords = new Map<string, KeyRecord>();
+  private keyRecords = new Map<string, KeyRecord>();
   private subscription: Subscription | undefined;
   /** Set while the signing key changes: appends through `events` wait for it. */
   private keyChange: Promise<void> | null = null;
@@ -166,7 +166,8 @@ export class EmbeddedLedger {
       events: [signingKeyRevoked(kid, reason)],
       meta: this.systemMeta(`revoke-key-${kid}`, actor),
     });
-    await this.settleKeyRecords();
+    // Re-read from the log: the subscription may not have delivered the key entry yet.
+    await this.loadKeyRecords();
     return this.keyRecords.get(kid)!;
   }
 
@@ -220,31 +221,29 @@ export class EmbeddedLedger {
       events: [signingKeyActivated(key)],
       meta: this.systemMeta(`activate-key-${kid}`, actor),
     });
-    await this.settleKeyRecords();
-  }
-
-  /** Reads key events appended since the records were last built (the subscription may lag an append). */
-  private async settleKeyRecords(): Promise<void> {
+    // Re-read from the log: the subscription may not have delivered the key entry yet.
     await this.loadKeyRecords();
   }
 
   private async loadKeyRecords(): Promise<void> {
     const page = 1000;
     let from = 0;
-    this.keyRecords.clear();
+    // Built aside and swapped in whole: readers of the JWKS never see a half-built set.
+    const records = new Map<string, KeyRecord>();
     for (;;) {
       const entries = await this.store.readAll(from, page, { tenants: [SYSTEM_TENANT] });
-      for (const integrated of entries) this.applyKey(integrated);
+      for (const integrated of entries) this.applyKey(records, integrated);
       if (entries.length < page) break;
       from = entries[entries.length - 1]!.position + 1;
     }
+    this.keyRecords = records;
   }
 
-  private applyKey(integrated: IntegratedEntry): void {
+  private applyKey(records: Map<string, KeyRecord>, integrated: IntegratedEntry): void {
     if (integrated.entry.meta.tenant !== SYSTEM_TENANT || !isKeyEntryType(integrated.entry.type)) return;
-    const problem = applyKeyEntry(this.keyRecords, integrated);
+    const problem = applyKeyEntry(records, integrated);
     if (problem) throw new Error(`inconsistent key entry at position ${integrated.position}: ${problem}`);
-    const record = this.keyRecords.get(integrated.entry.data.kid as string);
+    const record = records.get(integrated.entry.data.kid as string);
     if (record?.revokedAtPosition !== undefined && !this.keyRing.isRevoked(record.kid) && record.kid !== this.keyRing.currentKid())
       this.keyRing.markRevoked(record.kid);
   }

@@ -26,7 +26,7 @@ export interface PreparedAppend {
 
 const LONE_SURROGATE = /\p{Cs}/u;
 
-/** A string RFC 8785 can serialise (`canonicalize` refuses lone surrogates), and not empty. */
+/** A string RFC 8785 can serialise (`canonicalJson` refuses lone surrogates), and not empty. */
 export function isWellFormedName(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && !LONE_SURROGATE.test(value);
 }
@@ -53,7 +53,7 @@ function snapshot(value: Record<string, unknown>, what: string): { copy: JsonObj
   let copy: unknown;
   try {
     json = canonicalJson(value);
-    // Parsing also catches what `canonicalize` lets through unserialisable (a function member becomes `undefined`).
+    // The parsed copy is what gets signed and stored: the caller's object may change after append returns.
     copy = JSON.parse(json);
   } catch (error) {
     throw invalid(`${what} is not representable as RFC 8785 JSON: ${error instanceof Error ? error.message : String(error)}`);
