@@ -13,9 +13,9 @@ export function leafHash(leaf: Uint8Array | string): Buffer {
   return createHash('sha256').update(LEAF_PREFIX).update(leaf).digest();
 }
 
-/** RFC 9162 §2.1.1: SHA-256(0x01 || left || right). */
 const nodeInput = Buffer.alloc(65, NODE_PREFIX);
 
+/** RFC 9162 §2.1.1: SHA-256(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   if (left.length !== 32 || right.length !== 32) return createHash('sha256').update(NODE_PREFIX).update(left).update(right).digest();
   // A reused scratch buffer: safe because `hash` is synchronous and copies nothing out of it.

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
-import { createPublicKey, verify, type KeyObject } from 'node:crypto';
+import { verify, type KeyObject } from 'node:crypto';
 
 /**
  * Ed25519 verification of many entries on worker threads, one per core, in batches. Why not node:crypto's
@@ -31,8 +31,10 @@ parentPort.on('message', ({ id, inputs, ends, signatures, keyIndexes, positions 
 `;
 
 export interface PublicKeyEntry {
-  /** Base64url raw Ed25519 public key (the JWK `x`). */
+  /** Base64url raw Ed25519 public key (the JWK `x`): what a worker builds its key from. */
   x: string;
+  /** The same key, for batches checked on this thread. */
+  publicKey: KeyObject;
 }
 
 interface Pending {
@@ -58,7 +60,6 @@ export class SignaturePool {
   /** Started with the first full batch: a short log (most tests, small exports) never pays for threads. */
   private workers: Worker[] = [];
   private load: number[] = [];
-  private inlineKeys: KeyObject[] | null = null;
   private batch: Pending;
   private nextId = 0;
   private inFlight = 0;
@@ -159,12 +160,11 @@ export class SignaturePool {
     const batch = this.batch;
     if (batch.positions.length === 0) return;
     this.batch = emptyBatch(this.batchSize);
-    this.inlineKeys ??= this.keys.map((key) => createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: key.x }, format: 'jwk' }));
     let start = 0;
     batch.positions.forEach((position, i) => {
       const end = batch.ends[i]!;
       const signature = batch.signatures.subarray(i * 64, i * 64 + 64);
-      if (!verify(null, batch.inputs.subarray(start, end), this.inlineKeys![batch.keyIndexes[i]!]!, signature))
+      if (!verify(null, batch.inputs.subarray(start, end), this.keys[batch.keyIndexes[i]!]!.publicKey, signature))
         if (this.firstFailure === null || position < this.firstFailure) this.firstFailure = position;
       start = end;
     });

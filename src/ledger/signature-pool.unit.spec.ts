@@ -8,7 +8,7 @@ function signed(count: number) {
   const keys = [generateSigningKey(), generateSigningKey()];
   const header = 'eyJhbGciOiJFZERTQSJ9';
   return {
-    keys: keys.map((key) => ({ x: key.publicJwk.x })),
+    keys: keys.map((key) => ({ x: key.publicJwk.x, publicKey: key.publicKey })),
     items: Array.from({ length: count }, (_, position) => {
       const keyIndex = position % 2;
       const payload = `{"n":${position},"text":"entrée ${'é'.repeat(position % 7)}"}`;

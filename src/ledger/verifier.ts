@@ -163,20 +163,19 @@ function parseCheckpointNote(note: string, jwks: Map<string, KeyInfo & { raw: Bu
 
 export async function verifyLedger(input: VerifyInput): Promise<VerifyReport> {
   const keys = new Map<string, KeyInfo & { raw: Buffer }>();
+  // The signature workers address keys by index.
+  const keyIndexes = new Map<string, number>();
+  const poolKeys: PublicKeyEntry[] = [];
   for (const jwk of input.jwks.keys) {
     const info: KeyInfo & { raw: Buffer } = { publicKey: publicKeyFromJwk(jwk), raw: Buffer.from(jwk.x, 'base64url') };
     if (jwk.revokedAt !== undefined) info.revokedAt = jwk.revokedAt;
     keys.set(jwk.kid, info);
+    keyIndexes.set(jwk.kid, poolKeys.length);
+    poolKeys.push({ x: jwk.x, publicKey: info.publicKey });
   }
 
   const tree = new MerkleTree();
   let checkpointsVerified = 0;
-  const keyIndexes = new Map<string, number>();
-  const poolKeys: PublicKeyEntry[] = [];
-  for (const jwk of input.jwks.keys) {
-    keyIndexes.set(jwk.kid, poolKeys.length);
-    poolKeys.push({ x: jwk.x });
-  }
   const signatureFailure = (): VerifyFailure | null =>
     signatures.firstFailure === null ? null : { position: signatures.firstFailure, reason: 'signature does not verify (entry bytes changed or forged)' };
   const report = (failure?: VerifyFailure): VerifyReport => {

@@ -318,11 +318,14 @@ export class SqliteEventStore implements EventStore {
 
   /** Indexes the stored commands beyond those already indexed (at open, and after a reload). */
   private indexStoredCommands(): void {
-    for (const [firstPosition, tenant, commandId] of this.reader.iterateCommands(this.commandsIndexedTo)) {
-      const [hi, lo] = commandHash(tenant, commandId);
-      this.commandIndex.add(hi, lo, firstPosition);
-      this.commandsIndexedTo = firstPosition + 1;
-    }
+    for (const [firstPosition, tenant, commandId] of this.reader.iterateCommands(this.commandsIndexedTo))
+      this.indexCommand(tenant, commandId, firstPosition);
+  }
+
+  private indexCommand(tenant: string, commandId: string, firstPosition: number): void {
+    const [hi, lo] = commandHash(tenant, commandId);
+    this.commandIndex.add(hi, lo, firstPosition);
+    this.commandsIndexedTo = firstPosition + 1;
   }
 
   async size(): Promise<number> {
@@ -570,9 +573,7 @@ export class SqliteEventStore implements EventStore {
       const entries = planned.entries.map((entry) => entry.integrated!);
       const last = entries[entries.length - 1]!;
       this.heads.set(planned.append.stream, { revision: last.entry.revision, leafHash: last.leafHash });
-      const [hi, lo] = commandHash(planned.append.meta.tenant, planned.append.meta.commandId);
-      this.commandIndex.add(hi, lo, entries[0]!.position);
-      this.commandsIndexedTo = entries[0]!.position + 1;
+      this.indexCommand(planned.append.meta.tenant, planned.append.meta.commandId, entries[0]!.position);
       const result: AppendResult = { stream: planned.append.stream, entries, revision: last.entry.revision, duplicate: false };
       planned.append.resolve(result);
       for (const duplicate of planned.duplicates) duplicate.resolve({ ...result, entries: [...entries], duplicate: true });
