@@ -3,6 +3,7 @@ import { CqrsModule } from '@nestjs/cqrs';
 import { AmplificationModule } from '../amplification/amplification.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
+import { TenantsModule } from '../tenants/tenants.module.js';
 import type { TokenVerifier } from '../auth/token-verifier.port.js';
 import { CommonModule } from '../common/common.module.js';
 import type { EmbeddedLedger } from '../ledger/embedded-ledger.js';
@@ -48,6 +49,7 @@ export class AppModule {
         AuthModule.forRoot({ verifier: options.tokenVerifier }),
         AmplificationModule,
         AuditModule,
+        TenantsModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [{ provide: METRICS_REGISTRY, useValue: options.metrics }],
