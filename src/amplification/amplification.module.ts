@@ -1,10 +1,17 @@
 /**
- * The amplification bounded context (DESIGN §3): queries, nodes, decomposition, answers, overrides.
+ * The amplification bounded context (DESIGN §3): queries, nodes, decomposition, assignment to humans and
+ * proxies, inference results, escalation, answers, overrides.
  * Expects EVENT_STORE, CLOCK and ID_GENERATOR to be provided globally by the app, and the global AuthGuard and
  * problem+json filter to be registered there too.
  */
 import { Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
+import { AssignNodeController } from './assign-node/assign-node.controller.js';
+import { AssignNodeHandler } from './assign-node/assign-node.handler.js';
+import { EscalateNodeController } from './escalate-node/escalate-node.controller.js';
+import { EscalateNodeHandler } from './escalate-node/escalate-node.handler.js';
+import { RecordInferenceResultController } from './record-inference-result/record-inference-result.controller.js';
+import { RecordInferenceResultHandler } from './record-inference-result/record-inference-result.handler.js';
 import { AnswerNodeController } from './answer-node/answer-node.controller.js';
 import { AnswerNodeHandler } from './answer-node/answer-node.handler.js';
 import { CompleteQueryController } from './complete-query/complete-query.controller.js';
@@ -29,6 +36,9 @@ import { StopQueryHandler } from './stop-query/stop-query.handler.js';
     OpenQueryController,
     GetDecisionTreeController,
     DecomposeNodeController,
+    AssignNodeController,
+    RecordInferenceResultController,
+    EscalateNodeController,
     AnswerNodeController,
     ComposeAnswerController,
     OverrideAnswerController,
@@ -39,6 +49,9 @@ import { StopQueryHandler } from './stop-query/stop-query.handler.js';
     QueryCommandRunner,
     OpenQueryHandler,
     DecomposeNodeHandler,
+    AssignNodeHandler,
+    RecordInferenceResultHandler,
+    EscalateNodeHandler,
     AnswerNodeHandler,
     ComposeAnswerHandler,
     OverrideAnswerHandler,

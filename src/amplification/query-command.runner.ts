@@ -1,7 +1,7 @@
 /**
  * The amplification commands' runner: the shared `StreamCommandRunner` (idempotency, load, tenant, If-Match,
  * decide, append with expected revision, bounded retry; see its header) specialised to `query-<id>` streams,
- * the query state and typed query events. The seven `@CommandHandler`s only say which decider to call and how
+ * the query state and typed query events. The `@CommandHandler`s only say which decider to call and how
  * to render its recorded event.
  */
 import { Inject, Injectable } from '@nestjs/common';
@@ -66,6 +66,8 @@ export interface RecordedCommand<T extends QueryEventType> {
   revision: number;
   /** The data of the command's first event, of the spec's `eventType`. */
   data: EventData<T>;
+  /** Every event the command recorded, in order (the first one included). */
+  events: QueryEvent[];
 }
 
 /** How one command plugs into the runner. */
@@ -127,7 +129,12 @@ export class QueryCommandRunner {
   ): Promise<CommandOutcome<R>> {
     const respond = (entries: readonly SignedEntry[]): R => {
       const first = firstEntry(entries);
-      return spec.respond({ queryId: queryIdOf(first), revision: lastRevision(entries), data: eventData(first, spec.eventType) });
+      return spec.respond({
+        queryId: queryIdOf(first),
+        revision: lastRevision(entries),
+        data: eventData(first, spec.eventType),
+        events: entries.map(parseQueryEvent),
+      });
     };
     return this.runner.run<QueryState, R>(envelope, {
       stream: queryStream(spec.queryId),

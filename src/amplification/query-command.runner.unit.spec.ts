@@ -11,6 +11,10 @@ import { isLedgerError, LedgerError } from '../common/ledger-error.js';
 import type { IntegratedEntry } from '../ledger/entry.js';
 import type { AppendRequest, AppendResult, EventStore, Subscription } from '../ledger/event-store.port.js';
 import { AnswerNode, AnswerNodeHandler } from './answer-node/answer-node.handler.js';
+import { AssignNode, AssignNodeHandler } from './assign-node/assign-node.handler.js';
+import { RecordInferenceResult, RecordInferenceResultHandler } from './record-inference-result/record-inference-result.handler.js';
+import { proxyEv } from '../distillation/distillation.test-kit.js';
+import { sha } from './query.test-kit.js';
 import { DecomposeNode, DecomposeNodeHandler } from './decompose-node/decompose-node.handler.js';
 import { OpenQuery, OpenQueryHandler } from './open-query/open-query.handler.js';
 import { MAX_APPEND_ATTEMPTS, QueryCommandRunner, retryDelayMs, type CommandEnvelope } from './query-command.runner.js';
@@ -95,7 +99,7 @@ describe('QueryCommandRunner', () => {
   let children: string[];
 
   const open = (envelope: CommandEnvelope = { principal: pipeline }) =>
-    new OpenQueryHandler(runner).execute(new OpenQuery(envelope, { task: 'T?', input: null }));
+    new OpenQueryHandler(runner, store).execute(new OpenQuery(envelope, { task: 'T?', input: null }));
   const answer = (nodeId: string, text: string, envelope: Partial<CommandEnvelope> = {}) =>
     new AnswerNodeHandler(runner).execute(new AnswerNode({ principal: overseer, ...envelope }, queryId, nodeId, { answer: text }));
 
@@ -229,5 +233,133 @@ describe('QueryCommandRunner', () => {
     expect(missing.code).toBe('QUERY.NOT_FOUND');
     const reused = await refusal(answer(children[1]!, 'yes', { idempotencyKey: 'k-x' }));
     expect(reused).toMatchObject({ code: 'REQUEST.IDEMPOTENCY_KEY_REUSED', category: 'unprocessable' });
+  });
+});
+
+describe('handlers that read other streams first', () => {
+  let store: MemoryEventStore;
+  let runner: QueryCommandRunner;
+  let queryId: string;
+  let leaf: string;
+
+  const seed = (stream: string, type: string, data: Record<string, unknown>, tenant = 'tenant-a') =>
+    store.append({
+      stream,
+      expectedRevision: 'any',
+      events: [{ type, schema: 1, data: data as never }],
+      meta: { tenant, actor: { sub: 'svc', role: 'pipeline' }, correlationId: 'c', causationId: null, commandId: `seed-${store.log.length}`, recordedAt: 'now' },
+    });
+  const registerProxy = async (id: string, stage: 'candidate' | 'shadow' | 'production', tenant = 'tenant-a') => {
+    const registered = proxyEv.registered({ proxyVersionId: id, artifact: { sha256: sha(id), sizeBytes: 1 } });
+    await seed(`proxy-${id}`, registered.type, registered.data, tenant);
+    if (stage === 'candidate') return;
+    const promoted = proxyEv.promoted('candidate', stage);
+    await seed(`proxy-${id}`, promoted.type, promoted.data, tenant);
+  };
+  const assign = (body: ConstructorParameters<typeof AssignNode>[3], envelope: Partial<CommandEnvelope> = {}) =>
+    new AssignNodeHandler(runner, store).execute(new AssignNode({ principal: pipeline, ...envelope }, queryId, leaf, body));
+  const post = (body: ConstructorParameters<typeof RecordInferenceResult>[3], envelope: Partial<CommandEnvelope> = {}) =>
+    new RecordInferenceResultHandler(runner, store).execute(new RecordInferenceResult({ principal: pipeline, ...envelope }, queryId, leaf, body));
+
+  beforeEach(async () => {
+    store = new MemoryEventStore();
+    runner = new QueryCommandRunner(store, new FixedClock('2026-03-01T09:00:00.000Z'), new SequentialIdGenerator());
+    await seed('tenant-tenant-a', 'TenantSettingsUpdated', {
+      settings: {
+        amplification: { defaultMaxDepth: 4, defaultConfidenceThreshold: 0.6, taskClasses: { triage: { confidenceThreshold: 0.95 } } },
+        promotionGates: { minFidelity: 0.8, maxDrift: 0.2, minAgreement: 0.8, maxRecalibrationAgeDays: 30 },
+      },
+    });
+    const opened = await new OpenQueryHandler(runner, store).execute(new OpenQuery({ principal: pipeline }, { task: 'T?', input: null }));
+    queryId = opened.body.queryId;
+    const split = await new DecomposeNodeHandler(runner).execute(
+      new DecomposeNode({ principal: pipeline }, queryId, opened.body.rootNodeId, { subquestions: ['A?'] }),
+    );
+    leaf = split.body.childNodeIds[0]!;
+    await registerProxy('p-a', 'production');
+    await registerProxy('p-b', 'shadow');
+    await registerProxy('p-c', 'candidate');
+    await registerProxy('p-x', 'production', 'tenant-b');
+  });
+
+  it("open: the tenant's stored settings give the limits", async () => {
+    const opened = store.log.find((e) => e.entry.type === 'AmplificationQueryOpened')!.entry;
+    expect(opened.schema).toBe(2);
+    expect(opened.data).toMatchObject({
+      maxDepth: 4,
+      confidenceThreshold: 0.6,
+      taskClass: null,
+      limitSources: { maxDepth: 'tenantDefault', confidenceThreshold: 'tenantDefault' },
+    });
+    const triage = await new OpenQueryHandler(runner, store).execute(new OpenQuery({ principal: pipeline }, { task: 'T?', input: null, taskClass: 'triage' }));
+    const [entry] = await store.readStream(`query-${triage.body.queryId}`);
+    expect(entry!.entry.data).toMatchObject({ maxDepth: 4, confidenceThreshold: 0.95, taskClass: 'triage' });
+    const unknown = await refusal(new OpenQueryHandler(runner, store).execute(new OpenQuery({ principal: pipeline }, { task: 'T?', input: null, taskClass: 'nope' })));
+    expect(unknown.code).toBe('QUERY.UNKNOWN_TASK_CLASS');
+  });
+
+  it('open: a retry under the same key after the settings changed is still the same request', async () => {
+    const first = await new OpenQueryHandler(runner, store).execute(new OpenQuery({ principal: pipeline, idempotencyKey: 'o-1' }, { task: 'T?', input: null }));
+    await seed('tenant-tenant-a', 'TenantSettingsUpdated', {
+      settings: {
+        amplification: { defaultMaxDepth: 2, defaultConfidenceThreshold: 0.5, taskClasses: {} },
+        promotionGates: { minFidelity: 0.8, maxDrift: 0.2, minAgreement: 0.8, maxRecalibrationAgeDays: 30 },
+      },
+    });
+    const again = await new OpenQueryHandler(runner, store).execute(new OpenQuery({ principal: pipeline, idempotencyKey: 'o-1' }, { task: 'T?', input: null }));
+    expect(again).toEqual({ ...first, replayed: true });
+    const stated = await refusal(
+      new OpenQueryHandler(runner, store).execute(new OpenQuery({ principal: pipeline, idempotencyKey: 'o-1' }, { task: 'T?', input: null, maxDepth: 4 })),
+    );
+    expect(stated.code).toBe('REQUEST.IDEMPOTENCY_KEY_REUSED');
+  });
+
+  it('assign: reads the proxy streams, records the artifact digest per job and answers the job ids', async () => {
+    const outcome = await assign({ to: 'ensemble', proxyVersionIds: ['p-a', 'p-b'] });
+    expect(outcome.body).toEqual({
+      queryId,
+      nodeId: leaf,
+      assignee: { kind: 'ensemble', method: 'majority', members: outcome.body.jobs },
+      jobs: [
+        { proxyVersionId: 'p-a', jobId: expect.any(String) },
+        { proxyVersionId: 'p-b', jobId: expect.any(String) },
+      ],
+      revision: 4,
+    });
+    const requested = store.log.filter((e) => e.entry.type === 'InferenceRequested').map((e) => e.entry.data);
+    expect(requested.map((d) => d['artifactSha256'])).toEqual([sha('p-a'), sha('p-b')]);
+  });
+
+  it.each([
+    ['a candidate', 'p-c', 'QUERY.PROXY_NOT_SERVING'],
+    ["another tenant's", 'p-x', 'QUERY.PROXY_NOT_FOUND'],
+    ['an unregistered', 'p-none', 'QUERY.PROXY_NOT_FOUND'],
+  ])('assign to %s proxy: %s, nothing appended', async (_, proxyVersionId, code) => {
+    const size = await store.size();
+    expect((await refusal(assign({ to: 'proxy', proxyVersionId }))).code).toBe(code);
+    expect(await store.size()).toBe(size);
+  });
+
+  it('inference result: outcome from the decision, and the same outcome when replayed (read back for an ensemble member)', async () => {
+    const { body } = await assign({ to: 'ensemble', proxyVersionIds: ['p-a', 'p-b'] });
+    const [a, b] = [body.jobs[0]!, body.jobs[1]!];
+    const first = await post({ jobId: a.jobId, proxyVersionId: 'p-a', answer: 'yes', confidence: 0.9 }, { idempotencyKey: 'r-1' });
+    expect(first.body).toEqual({ queryId, nodeId: leaf, jobId: a.jobId, outcome: 'awaiting_members', revision: 5 });
+    const replayed = await post({ jobId: a.jobId, proxyVersionId: 'p-a', answer: 'yes', confidence: 0.9 }, { idempotencyKey: 'r-1' });
+    expect(replayed).toEqual({ ...first, replayed: true });
+    const last = await post({ jobId: b.jobId, proxyVersionId: 'p-b', answer: 'Yes', confidence: 0.7 });
+    // Mean 0.8 × 2/2 ≥ 0.6: answered, the vote recorded in the same append.
+    expect(last.body).toMatchObject({ outcome: 'answered', revision: 7 });
+    expect(store.log.slice(-2).map((e) => e.entry.type)).toEqual(['InferenceCompleted', 'EnsembleAnswerAggregated']);
+  });
+
+  it('inference result: a single proxy below the threshold is escalated in the same append', async () => {
+    const { body } = await assign({ to: 'proxy', proxyVersionId: 'p-a' });
+    const outcome = await post({ jobId: body.jobs[0]!.jobId, proxyVersionId: 'p-a', answer: 'maybe', confidence: 0.1, output: { raw: [1] } });
+    expect(outcome.body).toMatchObject({ outcome: 'escalated', revision: 5 });
+    expect(store.log.slice(-2).map((e) => [e.entry.type, e.entry.revision])).toEqual([
+      ['InferenceCompleted', 4],
+      ['EscalatedToHuman', 5],
+    ]);
   });
 });

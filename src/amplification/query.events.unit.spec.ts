@@ -6,11 +6,13 @@ import {
   isQueryEventType,
   parseQueryEvent,
   parseRecordedQueryEvent,
+  QUERY_EVENT_SCHEMA,
   QUERY_EVENT_TYPES,
+  QUERY_OPENED_SCHEMA,
   toProposed,
   type QueryEvent,
 } from './query.events.js';
-import { ev, overseer, refusal, ROOT } from './query.test-kit.js';
+import { ENSEMBLE, ev, overseer, refusal, ROOT } from './query.test-kit.js';
 
 const all: QueryEvent[] = [
   ev.opened(),
@@ -21,6 +23,19 @@ const all: QueryEvent[] = [
   ev.overridden(ROOT, 'unsafe', 'why', 'safe'),
   ev.completed('unsafe'),
   ev.stopped('done', 'completed'),
+  ev.opened({ taskClass: 'triage', limitSources: { maxDepth: 'taskClass', confidenceThreshold: 'tenantDefault' } }),
+  ev.assigned('n-1', { kind: 'human' }),
+  ev.assigned('n-1', { kind: 'proxy', proxyVersionId: 'p-prod', jobId: 'j-1' }),
+  ev.assigned('n-1', { kind: 'ensemble', method: 'majority', members: ENSEMBLE }),
+  ev.requested('n-1', 'j-1', 'p-prod', true),
+  ev.inferred('n-1', 'j-1', 'p-prod', 'yes', 0.8),
+  ev.inferred('n-1', 'j-1', 'p-prod', 'yes', 0.8, { logits: [0.1, 0.9], model: { runtime: 'cpu' } }),
+  ev.aggregated('n-1', [
+    { jobId: 'j-1', proxyVersionId: 'p-prod', answer: 'yes', confidence: 0.8 },
+    { jobId: 'j-2', proxyVersionId: 'p-prod2', answer: 'no', confidence: 0.6 },
+  ]),
+  ev.escalated('n-1'),
+  ev.escalated('n-1', { reason: 'low_confidence', confidence: 0.4, threshold: 0.7, jobId: 'j-1', note: 'see logits' }),
 ];
 
 describe('query events', () => {
@@ -28,9 +43,9 @@ describe('query events', () => {
     expect(new Set(all.map((e) => e.type))).toEqual(new Set(QUERY_EVENT_TYPES));
   });
 
-  it.each(all.map((e) => [e.type, e] as const))('%s: parse(toProposed(e)) equals e, with schema 1', (_, event) => {
+  it.each(all.map((e) => [e.type, e] as const))('%s: parse(toProposed(e)) equals e, at the schema written today', (_, event) => {
     const proposed = toProposed(event);
-    expect(proposed.schema).toBe(1);
+    expect(proposed.schema).toBe(event.type === 'AmplificationQueryOpened' ? QUERY_OPENED_SCHEMA : QUERY_EVENT_SCHEMA);
     expect(parseQueryEvent(JSON.parse(JSON.stringify(proposed)))).toEqual(event);
     expect(isQueryEvent(proposed)).toBe(true);
   });
@@ -48,6 +63,22 @@ describe('query events', () => {
     ['a malformed child', { type: 'SubqueriesDelegated', schema: 1, data: { nodeId: 'n', children: [{ nodeId: 'c' }] } }],
     ['a bad previous status', { type: 'QueryStopped', schema: 1, data: { reason: 'r', previousStatus: 'stopped' } }],
     ['a missing input', { type: 'AmplificationQueryOpened', schema: 1, data: { ...ev.opened().data, input: undefined as never } }],
+    ['a schema-2 opening without limit sources', { type: 'AmplificationQueryOpened', schema: 2, data: { ...ev.opened().data, limitSources: null } }],
+    [
+      'an unknown limit source',
+      { type: 'AmplificationQueryOpened', schema: 2, data: { ...ev.opened().data, limitSources: { maxDepth: 'guess', confidenceThreshold: 'request' } } },
+    ],
+    ['a schema-2 opening without task class', { type: 'AmplificationQueryOpened', schema: 2, data: { ...ev.opened().data, taskClass: undefined as never } }],
+    ['an unknown assignee kind', { type: 'NodeAssigned', schema: 1, data: { nodeId: 'n', assignee: { kind: 'robot' } } }],
+    ['a proxy assignee without job', { type: 'NodeAssigned', schema: 1, data: { nodeId: 'n', assignee: { kind: 'proxy', proxyVersionId: 'p' } } }],
+    [
+      'an ensemble member that is not an object',
+      { type: 'NodeAssigned', schema: 1, data: { nodeId: 'n', assignee: { kind: 'ensemble', method: 'majority', members: ['p'] } } },
+    ],
+    ['a non-boolean ensemble flag', { type: 'InferenceRequested', schema: 1, data: { ...ev.requested('n', 'j', 'p').data, ensemble: 'yes' } }],
+    ['a missing output', { type: 'InferenceCompleted', schema: 1, data: { ...ev.inferred('n', 'j', 'p', 'a', 1).data, output: undefined as never } }],
+    ['an unknown aggregation method', { type: 'EnsembleAnswerAggregated', schema: 1, data: { nodeId: 'n', method: 'mean', members: [], answer: 'a', confidence: 1 } }],
+    ['an unknown escalation reason', { type: 'EscalatedToHuman', schema: 1, data: { ...ev.escalated('n').data, reason: 'bored' } }],
   ])('parse refuses %s with QUERY.EVENT_INVALID (internal)', (_, entry) => {
     expect(refusal(() => parseQueryEvent(entry))).toMatchObject({ code: 'QUERY.EVENT_INVALID', category: 'internal' });
     expect(isQueryEvent(entry)).toBe(false);
@@ -55,7 +86,29 @@ describe('query events', () => {
 
   it('isQueryEventType tells this aggregate’s types from others on the stream', () => {
     expect(isQueryEventType('HumanOverrideRecorded')).toBe(true);
-    expect(isQueryEventType('EscalatedToHuman')).toBe(false);
+    expect(isQueryEventType('EscalatedToHuman')).toBe(true);
+    expect(isQueryEventType('InferenceAuthorized')).toBe(false);
+    expect(isQueryEventType('ProxyPromoted')).toBe(false);
+  });
+
+  it('upcasts a schema-1 AmplificationQueryOpened to schema 2: taskClass null, both limit sources unrecorded', () => {
+    const { taskClass: _t, limitSources: _l, ...v1 } = ev.opened().data;
+    expect(parseQueryEvent({ type: 'AmplificationQueryOpened', schema: 1, data: v1 })).toEqual(
+      ev.opened({ taskClass: null, limitSources: { maxDepth: 'unrecorded', confidenceThreshold: 'unrecorded' } }),
+    );
+  });
+
+  it('a schema-1 AmplificationQueryOpened that happens to carry schema-2 fields is still upcast from its own version', () => {
+    const data = ev.opened({ taskClass: 'triage' }).data;
+    expect(parseQueryEvent({ type: 'AmplificationQueryOpened', schema: 1, data }).data).toMatchObject({
+      taskClass: null,
+      limitSources: { maxDepth: 'unrecorded', confidenceThreshold: 'unrecorded' },
+    });
+  });
+
+  it('nested field errors name the path', () => {
+    const error = refusal(() => parseQueryEvent({ type: 'NodeAssigned', schema: 1, data: { nodeId: 'n', assignee: { kind: 'proxy', proxyVersionId: 'p' } } }));
+    expect(error.details.reason).toBe('data.assignee.jobId must be a string');
   });
 
   it('parseRecordedQueryEvent copies meta so the state never aliases the stored entry', () => {

@@ -4,7 +4,7 @@
  */
 import { LedgerError, type ErrorCategory } from '../common/ledger-error.js';
 import type { QueryEvent } from './query.events.js';
-import type { ExistingQueryState, QueryNode, QueryState } from './query.state.js';
+import { pendingJobs, type ExistingQueryState, type QueryNode, type QueryState } from './query.state.js';
 
 /** Every refusal code of the query deciders with its HTTP category, for the HTTP layer and OpenAPI docs. */
 export const QUERY_REFUSALS = {
@@ -26,6 +26,18 @@ export const QUERY_REFUSALS = {
   'QUERY.REASON_REQUIRED': 'unprocessable',
   'QUERY.OVERRIDE_UNCHANGED': 'unprocessable',
   'QUERY.ROOT_NOT_ANSWERED': 'conflict',
+  'QUERY.UNKNOWN_TASK_CLASS': 'unprocessable',
+  'QUERY.NODE_ALREADY_ASSIGNED': 'conflict',
+  'QUERY.NODE_ESCALATED': 'conflict',
+  'QUERY.NODE_ALREADY_ESCALATED': 'conflict',
+  'QUERY.NODE_AWAITING_INFERENCE': 'conflict',
+  'QUERY.CHILD_ESCALATED': 'conflict',
+  'QUERY.PROXY_NOT_FOUND': 'unprocessable',
+  'QUERY.PROXY_NOT_SERVING': 'conflict',
+  'QUERY.JOB_ID_CONFLICT': 'conflict',
+  'QUERY.JOB_NOT_FOUND': 'unprocessable',
+  'QUERY.JOB_PROXY_MISMATCH': 'unprocessable',
+  'QUERY.JOB_NOT_PENDING': 'conflict',
 } as const satisfies Record<string, ErrorCategory>;
 
 export type QueryRefusalCode = keyof typeof QUERY_REFUSALS;
@@ -36,8 +48,16 @@ export interface QueryDecideContext {
   newId(): string;
 }
 
-/** Every decider fits this; those that need no context simply declare fewer parameters. */
-export type QueryDecider<C> = (command: C, state: QueryState, ctx: QueryDecideContext) => QueryEvent[];
+/**
+ * Every decider fits this; those that need no context simply declare fewer parameters. `X`: what a decider
+ * needs besides the command and state (the id source by default; tenant settings or proxy snapshots for
+ * some), always passed in by the handler so the decider stays pure.
+ */
+export type QueryDecider<C, X extends unknown[] = [ctx: QueryDecideContext]> = (
+  command: C,
+  state: QueryState,
+  ...extra: X
+) => QueryEvent[];
 
 export function refuse(code: QueryRefusalCode, message: string, details: Record<string, unknown> = {}): LedgerError {
   return new LedgerError(code, QUERY_REFUSALS[code], message, details);
@@ -69,6 +89,26 @@ export function requireNode(query: ExistingQueryState, nodeId: string): QueryNod
   const node = query.nodes.get(nodeId);
   if (node === undefined) throw refuse('QUERY.NODE_NOT_FOUND', `Node ${nodeId} not found`, { nodeId });
   return node;
+}
+
+/** Answering, assigning, escalating: only a leaf (a decomposed node is composed from its children). */
+export function requireLeaf(node: QueryNode): void {
+  if (node.children.length > 0) {
+    throw refuse('QUERY.NODE_DECOMPOSED', `Node ${node.nodeId} is decomposed; compose its answer from its children`, {
+      nodeId: node.nodeId,
+    });
+  }
+}
+
+/** A node whose proxy jobs are still out is settled by their results (or by escalating it), not by hand. */
+export function requireNoPendingJobs(node: QueryNode): void {
+  const jobIds = pendingJobs(node).map((job) => job.jobId);
+  if (jobIds.length > 0) {
+    throw refuse('QUERY.NODE_AWAITING_INFERENCE', `Node ${node.nodeId} is waiting for inference results`, {
+      nodeId: node.nodeId,
+      pendingJobIds: jobIds,
+    });
+  }
 }
 
 export function requireNotAnswered(node: QueryNode): void {

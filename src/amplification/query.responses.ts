@@ -38,6 +38,46 @@ export const StopQueryResponseSchema = z.object({
 });
 export type StopQueryResponse = z.infer<typeof StopQueryResponseSchema>;
 
+const assignee = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('human') }),
+    z.object({ kind: z.literal('proxy'), proxyVersionId: z.string(), jobId: id }),
+    z.object({
+      kind: z.literal('ensemble'),
+      method: z.literal('majority'),
+      members: z.array(z.object({ proxyVersionId: z.string(), jobId: id })),
+    }),
+  ])
+  .describe('Who answers the node now');
+
+export const AssignNodeResponseSchema = z.object({
+  queryId: id,
+  nodeId: id,
+  assignee,
+  jobs: z
+    .array(z.object({ proxyVersionId: z.string(), jobId: id }))
+    .describe('One inference job per proxy version (empty for a human); results are posted per job'),
+  revision,
+});
+export type AssignNodeResponse = z.infer<typeof AssignNodeResponseSchema>;
+
+export const INFERENCE_OUTCOMES = ['answered', 'escalated', 'awaiting_members'] as const;
+export type InferenceOutcome = (typeof INFERENCE_OUTCOMES)[number];
+
+export const RecordInferenceResultResponseSchema = z.object({
+  queryId: id,
+  nodeId: id,
+  jobId: id,
+  outcome: z
+    .enum(INFERENCE_OUTCOMES)
+    .describe(
+      "answered: the node's answer (the proxy's, or the ensemble's vote) reached the threshold; escalated: it did not, a human answers; " +
+        'awaiting_members: other ensemble members are still out',
+    ),
+  revision,
+});
+export type RecordInferenceResultResponse = z.infer<typeof RecordInferenceResultResponseSchema>;
+
 /** What `nodeCommandResponse` reads of a `RecordedCommand`: every node event records its `nodeId`. */
 type RecordedNodeCommand = { queryId: string; revision: number; data: { nodeId: string } };
 

@@ -4,17 +4,25 @@
  */
 import { LedgerError } from '../common/ledger-error.js';
 import type { Actor, JsonValue, Role } from '../ledger/entry.js';
+import { aggregateMajority } from './query.ensemble.js';
 import {
   assertNever,
   isQueryEventType,
   parseRecordedQueryEvent,
+  type Assignee,
+  type EnsembleMember,
+  type EnsembleMethod,
+  type EscalationReason,
+  type LimitSources,
   type RecordableEntry,
   type RecordedQueryEvent,
 } from './query.events.js';
 
 export type QueryStatus = 'open' | 'completed' | 'stopped';
-export type AnswerKind = 'human' | 'composed';
-export type NodeStatus = 'open' | 'decomposed' | 'answered';
+export type AnswerKind = 'human' | 'proxy' | 'ensemble' | 'composed';
+export type NodeStatus = 'open' | 'assigned' | 'escalated' | 'decomposed' | 'answered';
+/** `abandoned`: still pending when the node was escalated; a result for it is no longer accepted. */
+export type JobStatus = 'pending' | 'completed' | 'abandoned';
 
 export interface NodeAnswer {
   readonly text: string;
@@ -22,12 +30,66 @@ export interface NodeAnswer {
   readonly kind: AnswerKind;
   readonly by: Actor;
   readonly at: string;
+  /** The proxy version whose result is the answer (kind `proxy`); null otherwise. */
+  readonly proxyVersionId: string | null;
+  /** The job whose result is the answer (kind `proxy`); null otherwise. */
+  readonly jobId: string | null;
 }
 
 export interface NodeOverride {
   readonly answer: string;
   readonly rationale: string;
   readonly previousAnswer: string;
+  readonly by: Actor;
+  readonly at: string;
+}
+
+export interface NodeAssignment {
+  readonly assignee: Assignee;
+  readonly by: Actor;
+  readonly at: string;
+}
+
+export interface JobResult {
+  readonly answer: string;
+  readonly confidence: number;
+  readonly output: JsonValue | null;
+  readonly by: Actor;
+  readonly at: string;
+}
+
+export interface InferenceJob {
+  readonly jobId: string;
+  readonly proxyVersionId: string;
+  readonly artifactSha256: string;
+  readonly question: string;
+  readonly ensemble: boolean;
+  readonly requestedBy: Actor;
+  readonly requestedAt: string;
+  readonly status: JobStatus;
+  readonly result: JobResult | null;
+  /** When an escalation abandoned the job while it was pending. */
+  readonly abandonedAt: string | null;
+}
+
+export interface NodeEscalation {
+  readonly reason: EscalationReason;
+  readonly confidence: number | null;
+  readonly threshold: number | null;
+  readonly jobId: string | null;
+  readonly note: string | null;
+  readonly by: Actor;
+  readonly at: string;
+  /** Set by the human answer that clears it. */
+  readonly resolvedAt: string | null;
+  readonly resolvedBy: Actor | null;
+}
+
+export interface EnsembleAggregation {
+  readonly method: EnsembleMethod;
+  readonly members: readonly EnsembleMember[];
+  readonly answer: string;
+  readonly confidence: number;
   readonly by: Actor;
   readonly at: string;
 }
@@ -44,6 +106,14 @@ export interface QueryNode {
   readonly answer?: NodeAnswer;
   /** Oldest first; the last one's `answer` is the node's current answer. */
   readonly overrides: readonly NodeOverride[];
+  /** Oldest first; the last one is the current assignee (an escalated node may be reassigned to a human). */
+  readonly assignments: readonly NodeAssignment[];
+  /** Proxy jobs in request order, with their results. */
+  readonly jobs: readonly InferenceJob[];
+  /** Oldest first; at most one is unresolved, and only while the node is unanswered. */
+  readonly escalations: readonly NodeEscalation[];
+  /** The ensemble's vote, recorded whether or not it reached the threshold. */
+  readonly aggregation: EnsembleAggregation | null;
   readonly createdAt: string;
   readonly createdBy: Actor;
 }
@@ -60,9 +130,13 @@ export interface ExistingQueryState {
   readonly input: JsonValue;
   readonly maxDepth: number;
   readonly confidenceThreshold: number;
+  readonly taskClass: string | null;
+  readonly limitSources: LimitSources;
   readonly rootNodeId: string;
   /** A Map, not a record: node ids come from outside and must not collide with `__proto__` and friends. */
   readonly nodes: ReadonlyMap<string, QueryNode>;
+  /** Job id → node id of every job ever assigned: job ids are unique within the query. */
+  readonly jobs: ReadonlyMap<string, string>;
   readonly openedAt: string;
   readonly openedBy: Actor;
   /** Stream revision of the last query event applied (other contexts' events on the stream are not counted). */
@@ -91,30 +165,56 @@ export function currentAnswer(node: QueryNode): string | undefined {
   return last !== undefined ? last.answer : node.answer?.text;
 }
 
+/** Who the node is assigned to now; undefined when it never was. */
+export function currentAssignee(node: QueryNode): Assignee | undefined {
+  return node.assignments[node.assignments.length - 1]?.assignee;
+}
+
+export function pendingJobs(node: QueryNode): InferenceJob[] {
+  return node.jobs.filter((job) => job.status === 'pending');
+}
+
+/** The escalation a human answer has not cleared yet, if any. */
+export function openEscalation(node: QueryNode): NodeEscalation | undefined {
+  return node.escalations.find((e) => e.resolvedAt === null);
+}
+
+/** Escalated and unanswered: only a human answer settles it. */
+export function isEscalated(node: QueryNode): boolean {
+  return node.answer === undefined && openEscalation(node) !== undefined;
+}
+
 export function nodeStatus(node: QueryNode): NodeStatus {
   if (node.answer !== undefined) return 'answered';
-  return node.children.length > 0 ? 'decomposed' : 'open';
+  if (node.children.length > 0) return 'decomposed';
+  if (openEscalation(node) !== undefined) return 'escalated';
+  return node.assignments.length > 0 ? 'assigned' : 'open';
 }
 
 /**
- * Applies one recorded event. Never mutates `state`: changed nodes and the node map are new objects, unchanged
- * nodes are shared. Business rules live in the deciders; here we only refuse what cannot be applied without
- * losing or inventing history (unknown node, answer over an answer, another tenant's event...) with
- * `QUERY.CORRUPT_STREAM`.
+ * Applies one recorded event. Never mutates `state`: changed nodes and maps are new objects, unchanged nodes
+ * are shared. Business rules live in the deciders; here we only refuse what cannot be applied without losing
+ * or inventing history (unknown node or job, answer over an answer, a result for a job that is not pending,
+ * an aggregate that does not follow from its members, another tenant's event...) with `QUERY.CORRUPT_STREAM`.
  */
 export function evolve(state: QueryState, recorded: RecordedQueryEvent): ExistingQueryState {
-  return step(state, recorded, false);
+  return step(state, recorded, NOT_OWNED);
 }
 
 /**
- * Folds already-parsed events. Same result as reducing with `evolve`, but the node map is copied once instead
+ * Folds already-parsed events. Same result as reducing with `evolve`, but the maps are copied once instead
  * of once per event (a ~1000-node query is loaded for every command): the intermediate states are never seen,
- * so the map this fold created may be updated in place. `from` itself is never mutated.
+ * so the maps this fold created may be updated in place. `from` itself is never mutated.
  */
 export function replay(events: Iterable<RecordedQueryEvent>, from: QueryState = initialQueryState): QueryState {
-  const foreign = from.status === 'none' ? null : from.nodes;
+  const foreignNodes = from.status === 'none' ? null : from.nodes;
+  const foreignJobs = from.status === 'none' ? null : from.jobs;
   let state = from;
-  for (const event of events) state = step(state, event, state.status !== 'none' && state.nodes !== foreign);
+  for (const event of events) {
+    const owned =
+      state.status === 'none' ? NOT_OWNED : { nodes: state.nodes !== foreignNodes, jobs: state.jobs !== foreignJobs };
+    state = step(state, event, owned);
+  }
   return state;
 }
 
@@ -131,24 +231,21 @@ function* parsedQueryEvents(entries: Iterable<RecordableEntry>): Generator<Recor
   for (const entry of entries) if (isQueryEventType(entry.type)) yield parseRecordedQueryEvent(entry);
 }
 
-/** `ownsNodes`: `state.nodes` is a map only the caller holds, so it may be updated in place. */
-function step(state: QueryState, recorded: RecordedQueryEvent, ownsNodes: boolean): ExistingQueryState {
+/** Which of `state`'s maps only the caller holds, so they may be updated in place. */
+interface Owned {
+  readonly nodes: boolean;
+  readonly jobs: boolean;
+}
+const NOT_OWNED: Owned = Object.freeze({ nodes: false, jobs: false });
+
+function step(state: QueryState, recorded: RecordedQueryEvent, owned: Owned): ExistingQueryState {
   const by = copyActor(recorded.meta.actor);
   const at = recorded.meta.recordedAt;
 
   if (recorded.type === 'AmplificationQueryOpened') {
     if (state.status !== 'none') throw corrupt(recorded, 'query opened twice');
     const d = recorded.data;
-    const root: QueryNode = {
-      nodeId: d.rootNodeId,
-      parentId: null,
-      depth: 0,
-      question: d.question,
-      children: [],
-      overrides: [],
-      createdAt: at,
-      createdBy: by,
-    };
+    const root = newNode(d.rootNodeId, null, 0, d.question, at, by);
     return {
       status: 'open',
       queryId: d.queryId,
@@ -157,8 +254,11 @@ function step(state: QueryState, recorded: RecordedQueryEvent, ownsNodes: boolea
       input: d.input,
       maxDepth: d.maxDepth,
       confidenceThreshold: d.confidenceThreshold,
+      taskClass: d.taskClass,
+      limitSources: { ...d.limitSources },
       rootNodeId: d.rootNodeId,
       nodes: new Map([[root.nodeId, root]]),
+      jobs: new Map(),
       openedAt: at,
       openedBy: by,
       revision: recorded.revision,
@@ -171,52 +271,52 @@ function step(state: QueryState, recorded: RecordedQueryEvent, ownsNodes: boolea
   if (recorded.meta.tenant !== state.tenant) throw corrupt(recorded, 'event of another tenant');
   if (recorded.revision <= state.revision) throw corrupt(recorded, 'revision does not increase');
   const revision = recorded.revision;
+  /** The state with one node replaced. */
+  const withNode = (node: QueryNode): ExistingQueryState => ({
+    ...state,
+    nodes: writable(state.nodes, owned.nodes).set(node.nodeId, node),
+    revision,
+  });
 
   switch (recorded.type) {
     case 'SubqueriesDelegated': {
       const { nodeId, children } = recorded.data;
       const parent = nodeOf(state, recorded, nodeId);
       if (parent.children.length > 0) throw corrupt(recorded, `node ${nodeId} already decomposed`);
+      if (parent.answer !== undefined) throw corrupt(recorded, `node ${nodeId} already answered`);
+      if (parent.assignments.length > 0) throw corrupt(recorded, `node ${nodeId} is assigned`);
+      if (openEscalation(parent) !== undefined) throw corrupt(recorded, `node ${nodeId} is escalated`);
       const childIds = children.map((c) => c.nodeId);
       const reused = childIds.find((id, i) => state.nodes.has(id) || childIds.indexOf(id) !== i);
       if (reused !== undefined) throw corrupt(recorded, `node id ${reused} already used`);
-      const nodes = writableNodes(state, ownsNodes);
+      const nodes = writable(state.nodes, owned.nodes);
       for (const child of children) {
-        nodes.set(child.nodeId, {
-          nodeId: child.nodeId,
-          parentId: nodeId,
-          depth: parent.depth + 1,
-          question: child.question,
-          children: [],
-          overrides: [],
-          createdAt: at,
-          createdBy: by,
-        });
+        nodes.set(child.nodeId, newNode(child.nodeId, nodeId, parent.depth + 1, child.question, at, by));
       }
       nodes.set(nodeId, { ...parent, children: childIds });
       return { ...state, nodes, revision };
     }
-    case 'HumanAnswerRecorded':
+    case 'HumanAnswerRecorded': {
+      const { nodeId, answer: text, confidence } = recorded.data;
+      const node = unansweredNodeOf(state, recorded, nodeId);
+      if (node.children.length > 0) throw corrupt(recorded, `node ${nodeId} is decomposed`);
+      if (pendingJobs(node).length > 0) throw corrupt(recorded, `node ${nodeId} has pending jobs`);
+      const answer: NodeAnswer = { text, confidence, kind: 'human', by, at, proxyVersionId: null, jobId: null };
+      // The human answer is what clears an escalation.
+      const escalations = node.escalations.map((e) => (e.resolvedAt === null ? { ...e, resolvedAt: at, resolvedBy: by } : e));
+      return withNode({ ...node, answer, escalations });
+    }
     case 'AnswerComposed': {
       const { nodeId, answer: text } = recorded.data;
-      const node = nodeOf(state, recorded, nodeId);
-      if (node.answer !== undefined) throw corrupt(recorded, `node ${nodeId} already answered`);
-      const answer: NodeAnswer =
-        recorded.type === 'HumanAnswerRecorded'
-          ? { text, confidence: recorded.data.confidence, kind: 'human', by, at }
-          : { text, confidence: null, kind: 'composed', by, at };
-      const answered: QueryNode = { ...node, answer };
-      return { ...state, nodes: writableNodes(state, ownsNodes).set(nodeId, answered), revision };
+      const node = unansweredNodeOf(state, recorded, nodeId);
+      const answer: NodeAnswer = { text, confidence: null, kind: 'composed', by, at, proxyVersionId: null, jobId: null };
+      return withNode({ ...node, answer });
     }
     case 'HumanOverrideRecorded': {
       const { nodeId, answer, rationale, previousAnswer } = recorded.data;
       const node = nodeOf(state, recorded, nodeId);
       if (node.answer === undefined) throw corrupt(recorded, `override of unanswered node ${nodeId}`);
-      const overridden: QueryNode = {
-        ...node,
-        overrides: [...node.overrides, { answer, rationale, previousAnswer, by, at }],
-      };
-      return { ...state, nodes: writableNodes(state, ownsNodes).set(nodeId, overridden), revision };
+      return withNode({ ...node, overrides: [...node.overrides, { answer, rationale, previousAnswer, by, at }] });
     }
     case 'QueryCompleted':
       return { ...state, status: 'completed', completion: { answer: recorded.data.answer, at, by }, revision };
@@ -227,9 +327,173 @@ function step(state: QueryState, recorded: RecordedQueryEvent, ownsNodes: boolea
         stop: { reason: recorded.data.reason, previousStatus: recorded.data.previousStatus, at, by },
         revision,
       };
+    case 'NodeAssigned': {
+      const { nodeId, assignee } = recorded.data;
+      const node = unansweredNodeOf(state, recorded, nodeId);
+      if (node.children.length > 0) throw corrupt(recorded, `node ${nodeId} is decomposed`);
+      if (pendingJobs(node).length > 0) throw corrupt(recorded, `node ${nodeId} has pending jobs`);
+      if (openEscalation(node) !== undefined) {
+        // The one reassignment there is: an escalated node handed to a human.
+        if (assignee.kind !== 'human' || currentAssignee(node)?.kind === 'human') {
+          throw corrupt(recorded, `escalated node ${nodeId} may only be reassigned to a human`);
+        }
+      } else if (node.assignments.length > 0) {
+        throw corrupt(recorded, `node ${nodeId} already assigned`);
+      }
+      const jobIds = jobsOf(assignee).map((job) => job.jobId);
+      const reused = jobIds.find((id, i) => state.jobs.has(id) || jobIds.indexOf(id) !== i);
+      if (reused !== undefined) throw corrupt(recorded, `job id ${reused} already used`);
+      return withNode({ ...node, assignments: [...node.assignments, { assignee: copyAssignee(assignee), by, at }] });
+    }
+    case 'InferenceRequested': {
+      const d = recorded.data;
+      const node = unansweredNodeOf(state, recorded, d.nodeId);
+      const assignee = currentAssignee(node);
+      const planned =
+        assignee === undefined ? undefined : jobsOf(assignee).find((job) => job.jobId === d.jobId && job.proxyVersionId === d.proxyVersionId);
+      if (assignee === undefined || planned === undefined || (assignee.kind === 'ensemble') !== d.ensemble) {
+        throw corrupt(recorded, `job ${d.jobId} is not one the node's assignment planned`);
+      }
+      if (state.jobs.has(d.jobId)) throw corrupt(recorded, `job ${d.jobId} requested twice`);
+      const job: InferenceJob = {
+        jobId: d.jobId,
+        proxyVersionId: d.proxyVersionId,
+        artifactSha256: d.artifactSha256,
+        question: d.question,
+        ensemble: d.ensemble,
+        requestedBy: by,
+        requestedAt: at,
+        status: 'pending',
+        result: null,
+        abandonedAt: null,
+      };
+      const next = withNode({ ...node, jobs: [...node.jobs, job] });
+      return { ...next, jobs: writable(state.jobs, owned.jobs).set(d.jobId, d.nodeId) };
+    }
+    case 'InferenceCompleted': {
+      const d = recorded.data;
+      const node = unansweredNodeOf(state, recorded, d.nodeId);
+      const index = node.jobs.findIndex((job) => job.jobId === d.jobId);
+      const job = node.jobs[index];
+      if (job === undefined) throw corrupt(recorded, `unknown job ${d.jobId} on node ${d.nodeId}`);
+      if (job.status !== 'pending') throw corrupt(recorded, `job ${d.jobId} is ${job.status}, not pending`);
+      if (job.proxyVersionId !== d.proxyVersionId) throw corrupt(recorded, `job ${d.jobId} runs another proxy version`);
+      const result: JobResult = { answer: d.answer, confidence: d.confidence, output: d.output, by, at };
+      const jobs = node.jobs.map((j, i) => (i === index ? { ...j, status: 'completed' as const, result } : j));
+      // A single proxy answers the node when confident enough; an ensemble's members only vote.
+      const answer: NodeAnswer | undefined =
+        !job.ensemble && d.confidence >= state.confidenceThreshold
+          ? { text: d.answer, confidence: d.confidence, kind: 'proxy', by, at, proxyVersionId: d.proxyVersionId, jobId: d.jobId }
+          : undefined;
+      return withNode(answer === undefined ? { ...node, jobs } : { ...node, jobs, answer });
+    }
+    case 'EnsembleAnswerAggregated': {
+      const d = recorded.data;
+      const node = unansweredNodeOf(state, recorded, d.nodeId);
+      const assignee = currentAssignee(node);
+      if (assignee?.kind !== 'ensemble' || assignee.method !== d.method) {
+        throw corrupt(recorded, `node ${d.nodeId} is not assigned to a ${d.method} ensemble`);
+      }
+      if (node.aggregation !== null) throw corrupt(recorded, `node ${d.nodeId} already aggregated`);
+      const members = ensembleMembers(node, assignee.members);
+      if (members === undefined || !sameMembers(members, d.members)) {
+        throw corrupt(recorded, `members do not match the completed jobs of node ${d.nodeId}`);
+      }
+      const vote = aggregateMajority(members);
+      if (vote.answer !== d.answer || vote.confidence !== d.confidence) {
+        throw corrupt(recorded, `aggregate does not follow from the members of node ${d.nodeId}`);
+      }
+      const aggregation: EnsembleAggregation = { method: d.method, members, answer: d.answer, confidence: d.confidence, by, at };
+      const answer: NodeAnswer | undefined =
+        d.confidence >= state.confidenceThreshold
+          ? { text: d.answer, confidence: d.confidence, kind: 'ensemble', by, at, proxyVersionId: null, jobId: null }
+          : undefined;
+      return withNode(answer === undefined ? { ...node, aggregation } : { ...node, aggregation, answer });
+    }
+    case 'EscalatedToHuman': {
+      const d = recorded.data;
+      const node = unansweredNodeOf(state, recorded, d.nodeId);
+      if (node.children.length > 0) throw corrupt(recorded, `node ${d.nodeId} is decomposed`);
+      if (openEscalation(node) !== undefined) throw corrupt(recorded, `node ${d.nodeId} already escalated`);
+      const escalation: NodeEscalation = {
+        reason: d.reason,
+        confidence: d.confidence,
+        threshold: d.threshold,
+        jobId: d.jobId,
+        note: d.note,
+        by,
+        at,
+        resolvedAt: null,
+        resolvedBy: null,
+      };
+      // From now on a human answers the node: results still outstanding would only compete with that answer.
+      const jobs = node.jobs.map((job) => (job.status === 'pending' ? { ...job, status: 'abandoned' as const, abandonedAt: at } : job));
+      return withNode({ ...node, jobs, escalations: [...node.escalations, escalation] });
+    }
     default:
       return assertNever(recorded);
   }
+}
+
+/** The proxy jobs an assignee plans, in member order (none for a human). */
+export function jobsOf(assignee: Assignee): { proxyVersionId: string; jobId: string }[] {
+  switch (assignee.kind) {
+    case 'human':
+      return [];
+    case 'proxy':
+      return [{ proxyVersionId: assignee.proxyVersionId, jobId: assignee.jobId }];
+    case 'ensemble':
+      return assignee.members.map((m) => ({ proxyVersionId: m.proxyVersionId, jobId: m.jobId }));
+    default:
+      return assertNever(assignee);
+  }
+}
+
+/**
+ * The ensemble's votes in member order, once every member's job has completed; undefined while any is
+ * missing, pending or abandoned.
+ */
+export function ensembleMembers(
+  node: QueryNode,
+  members: readonly { proxyVersionId: string; jobId: string }[],
+): EnsembleMember[] | undefined {
+  const out: EnsembleMember[] = [];
+  for (const member of members) {
+    const job = node.jobs.find((j) => j.jobId === member.jobId);
+    if (job?.result == null || job.status !== 'completed') return undefined;
+    out.push({ jobId: job.jobId, proxyVersionId: job.proxyVersionId, answer: job.result.answer, confidence: job.result.confidence });
+  }
+  return out;
+}
+
+function sameMembers(a: readonly EnsembleMember[], b: readonly EnsembleMember[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every(
+      (m, i) =>
+        m.jobId === b[i]!.jobId &&
+        m.proxyVersionId === b[i]!.proxyVersionId &&
+        m.answer === b[i]!.answer &&
+        m.confidence === b[i]!.confidence,
+    )
+  );
+}
+
+function newNode(nodeId: string, parentId: string | null, depth: number, question: string, at: string, by: Actor): QueryNode {
+  return {
+    nodeId,
+    parentId,
+    depth,
+    question,
+    children: [],
+    overrides: [],
+    assignments: [],
+    jobs: [],
+    escalations: [],
+    aggregation: null,
+    createdAt: at,
+    createdBy: by,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -242,6 +506,41 @@ export type DecisionTreeOverride = {
   answer: string;
   rationale: string;
   previousAnswer: string;
+  by: ActorView;
+  at: string;
+};
+
+export type DecisionTreeAssignment = { assignee: Assignee; by: ActorView; at: string };
+
+export type DecisionTreeJob = {
+  jobId: string;
+  proxyVersionId: string;
+  artifactSha256: string;
+  ensemble: boolean;
+  status: JobStatus;
+  requestedBy: ActorView;
+  requestedAt: string;
+  result: { answer: string; confidence: number; output: JsonValue; by: ActorView; at: string } | null;
+  abandonedAt: string | null;
+};
+
+export type DecisionTreeEscalation = {
+  reason: EscalationReason;
+  confidence: number | null;
+  threshold: number | null;
+  jobId: string | null;
+  note: string | null;
+  by: ActorView;
+  at: string;
+  resolvedAt: string | null;
+  resolvedBy: ActorView | null;
+};
+
+export type DecisionTreeAggregation = {
+  method: EnsembleMethod;
+  members: EnsembleMember[];
+  answer: string;
+  confidence: number;
   by: ActorView;
   at: string;
 };
@@ -259,14 +558,23 @@ export type DecisionTreeNode = {
   /** The first answer, as recorded before any override. */
   originalAnswer: string | null;
   currentAnswer: string | null;
-  /** Confidence given with the original human answer; null for composed answers or when none was given. */
+  /** Confidence of the original answer (the human's if stated, the proxy's, the ensemble's aggregate); null for composed answers. */
   confidence: number | null;
   answerKind: AnswerKind | null;
-  /** Who gave the original answer and when; each override names its own author and time. */
+  /** Who recorded the original answer and when; each override names its own author and time. */
   answeredBy: ActorView | null;
   answeredAt: string | null;
+  /** The proxy version whose result is the original answer (kind `proxy`). */
+  answerProxyVersionId: string | null;
+  answerJobId: string | null;
   overridden: boolean;
   overrides: DecisionTreeOverride[];
+  /** The current assignee; `assignments` keeps every one, oldest first. */
+  assignee: Assignee | null;
+  assignments: DecisionTreeAssignment[];
+  jobs: DecisionTreeJob[];
+  escalations: DecisionTreeEscalation[];
+  aggregation: DecisionTreeAggregation | null;
   children: DecisionTreeNode[];
 };
 
@@ -277,6 +585,8 @@ export type DecisionTree = {
   input: JsonValue;
   maxDepth: number;
   confidenceThreshold: number;
+  taskClass: string | null;
+  limitSources: LimitSources;
   status: QueryStatus;
   revision: number;
   openedAt: string;
@@ -299,6 +609,7 @@ export function decisionTree(state: QueryState): DecisionTree {
     const node = state.nodes.get(nodeId);
     if (node === undefined) throw new LedgerError('QUERY.CORRUPT_STREAM', 'internal', `Dangling node ${nodeId}`);
     const current = currentAnswer(node) ?? null;
+    const assignee = currentAssignee(node);
     return {
       nodeId: node.nodeId,
       parentId: node.parentId,
@@ -314,6 +625,8 @@ export function decisionTree(state: QueryState): DecisionTree {
       answerKind: node.answer?.kind ?? null,
       answeredBy: node.answer ? actorView(node.answer.by) : null,
       answeredAt: node.answer?.at ?? null,
+      answerProxyVersionId: node.answer?.proxyVersionId ?? null,
+      answerJobId: node.answer?.jobId ?? null,
       overridden: node.overrides.length > 0,
       overrides: node.overrides.map((o) => ({
         answer: o.answer,
@@ -322,7 +635,51 @@ export function decisionTree(state: QueryState): DecisionTree {
         by: actorView(o.by),
         at: o.at,
       })),
-      // Depth is bounded by maxDepth (≤ 16), so recursion is safe.
+      assignee: assignee === undefined ? null : copyAssignee(assignee),
+      assignments: node.assignments.map((a) => ({ assignee: copyAssignee(a.assignee), by: actorView(a.by), at: a.at })),
+      jobs: node.jobs.map((job) => ({
+        jobId: job.jobId,
+        proxyVersionId: job.proxyVersionId,
+        artifactSha256: job.artifactSha256,
+        ensemble: job.ensemble,
+        status: job.status,
+        requestedBy: actorView(job.requestedBy),
+        requestedAt: job.requestedAt,
+        result:
+          job.result === null
+            ? null
+            : {
+                answer: job.result.answer,
+                confidence: job.result.confidence,
+                output: job.result.output,
+                by: actorView(job.result.by),
+                at: job.result.at,
+              },
+        abandonedAt: job.abandonedAt,
+      })),
+      escalations: node.escalations.map((e) => ({
+        reason: e.reason,
+        confidence: e.confidence,
+        threshold: e.threshold,
+        jobId: e.jobId,
+        note: e.note,
+        by: actorView(e.by),
+        at: e.at,
+        resolvedAt: e.resolvedAt,
+        resolvedBy: e.resolvedBy === null ? null : actorView(e.resolvedBy),
+      })),
+      aggregation:
+        node.aggregation === null
+          ? null
+          : {
+              method: node.aggregation.method,
+              members: node.aggregation.members.map((m) => ({ ...m })),
+              answer: node.aggregation.answer,
+              confidence: node.aggregation.confidence,
+              by: actorView(node.aggregation.by),
+              at: node.aggregation.at,
+            },
+      // Depth is bounded by maxDepth, so recursion is safe.
       children: node.children.map(render),
     };
   };
@@ -333,6 +690,8 @@ export function decisionTree(state: QueryState): DecisionTree {
     input: state.input,
     maxDepth: state.maxDepth,
     confidenceThreshold: state.confidenceThreshold,
+    taskClass: state.taskClass,
+    limitSources: { ...state.limitSources },
     status: state.status,
     revision: state.revision,
     openedAt: state.openedAt,
@@ -356,13 +715,37 @@ function copyActor(actor: Actor): Actor {
   return { sub: actor.sub, role: actor.role };
 }
 
-function writableNodes(state: ExistingQueryState, ownsNodes: boolean): Map<string, QueryNode> {
-  return ownsNodes ? (state.nodes as Map<string, QueryNode>) : new Map(state.nodes);
+/** A deep copy, so neither the state nor a rendered tree aliases the recorded event. */
+function copyAssignee(assignee: Assignee): Assignee {
+  switch (assignee.kind) {
+    case 'human':
+      return { kind: 'human' };
+    case 'proxy':
+      return { kind: 'proxy', proxyVersionId: assignee.proxyVersionId, jobId: assignee.jobId };
+    case 'ensemble':
+      return {
+        kind: 'ensemble',
+        method: assignee.method,
+        members: assignee.members.map((m) => ({ proxyVersionId: m.proxyVersionId, jobId: m.jobId })),
+      };
+    default:
+      return assertNever(assignee);
+  }
+}
+
+function writable<K, V>(map: ReadonlyMap<K, V>, owned: boolean): Map<K, V> {
+  return owned ? (map as Map<K, V>) : new Map(map);
 }
 
 function nodeOf(state: ExistingQueryState, recorded: RecordedQueryEvent, nodeId: string): QueryNode {
   const node = state.nodes.get(nodeId);
   if (node === undefined) throw corrupt(recorded, `unknown node ${nodeId}`);
+  return node;
+}
+
+function unansweredNodeOf(state: ExistingQueryState, recorded: RecordedQueryEvent, nodeId: string): QueryNode {
+  const node = nodeOf(state, recorded, nodeId);
+  if (node.answer !== undefined) throw corrupt(recorded, `node ${nodeId} already answered`);
   return node;
 }
 

@@ -2,11 +2,13 @@ import { describe, expect, it } from '@jest/globals';
 import { canonicalJson } from '../ledger/canonical-json.js';
 import type { JsonValue } from '../ledger/entry.js';
 import { decideAnswerNode } from './answer-node/answer-node.command.js';
+import { decideAssignNode } from './assign-node/assign-node.command.js';
+import { decideRecordInferenceResult } from './record-inference-result/record-inference-result.command.js';
 import { decideCompleteQuery } from './complete-query/complete-query.command.js';
 import { decideComposeAnswer } from './compose-answer/compose-answer.command.js';
 import { decideDecomposeNode } from './decompose-node/decompose-node.command.js';
 import { decideOpenQuery } from './open-query/open-query.command.js';
-import type { QueryEvent, RecordedQueryEvent } from './query.events.js';
+import type { InferenceRequested, QueryEvent, RecordedQueryEvent } from './query.events.js';
 import {
   currentAnswer,
   decisionTree,
@@ -26,11 +28,14 @@ import {
   otherOverseer,
   overseer,
   pipeline,
+  proxies,
   QUERY_ID,
   record,
   refusal,
   ROOT,
   sequentialIds,
+  settings,
+  sha,
   TASK,
   TENANT,
 } from './query.test-kit.js';
@@ -66,6 +71,10 @@ describe('evolve', () => {
       question: TASK,
       children: [],
       overrides: [],
+      assignments: [],
+      jobs: [],
+      escalations: [],
+      aggregation: null,
       createdAt: at(0),
       createdBy: pipeline,
     });
@@ -81,6 +90,10 @@ describe('evolve', () => {
       question: 'Interactions?',
       children: [],
       overrides: [],
+      assignments: [],
+      jobs: [],
+      escalations: [],
+      aggregation: null,
       createdAt: at(1),
       createdBy: pipeline,
     });
@@ -90,13 +103,29 @@ describe('evolve', () => {
 
   it('when HumanAnswerRecorded, then the node holds a human answer with who and when', () => {
     const state = given(...history.decomposed(), { event: ev.answered('n-1', 'yes', 0.9), by: otherOverseer });
-    expect(node(state, 'n-1').answer).toEqual({ text: 'yes', confidence: 0.9, kind: 'human', by: otherOverseer, at: at(2) });
+    expect(node(state, 'n-1').answer).toEqual({
+      text: 'yes',
+      confidence: 0.9,
+      kind: 'human',
+      by: otherOverseer,
+      at: at(2),
+      proxyVersionId: null,
+      jobId: null,
+    });
     expect(nodeStatus(node(state, 'n-1'))).toBe('answered');
   });
 
   it('when AnswerComposed, then the node holds a composed answer without confidence', () => {
     const state = given(...history.composed());
-    expect(node(state, ROOT).answer).toEqual({ text: 'safe', confidence: null, kind: 'composed', by: pipeline, at: at(4) });
+    expect(node(state, ROOT).answer).toEqual({
+      text: 'safe',
+      confidence: null,
+      kind: 'composed',
+      by: pipeline,
+      at: at(4),
+      proxyVersionId: null,
+      jobId: null,
+    });
     expect(nodeStatus(node(state, ROOT))).toBe('answered');
   });
 
@@ -192,6 +221,189 @@ describe('evolve', () => {
   });
 });
 
+describe('evolve: assignment, inference, escalation', () => {
+  it('when NodeAssigned to a proxy and InferenceRequested, then the node is assigned with one pending job, indexed in the query', () => {
+    const state = existing(given(...history.proxyPending()));
+    const n1 = node(state, 'n-1');
+    expect(n1.assignments).toEqual([{ assignee: { kind: 'proxy', proxyVersionId: 'p-prod', jobId: 'j-1' }, by: pipeline, at: at(2) }]);
+    expect(n1.jobs).toEqual([
+      {
+        jobId: 'j-1',
+        proxyVersionId: 'p-prod',
+        artifactSha256: sha('p-prod'),
+        question: 'Dose within label?',
+        ensemble: false,
+        requestedBy: pipeline,
+        requestedAt: at(3),
+        status: 'pending',
+        result: null,
+        abandonedAt: null,
+      },
+    ]);
+    expect(nodeStatus(n1)).toBe('assigned');
+    expect(state.jobs).toEqual(new Map([['j-1', 'n-1']]));
+  });
+
+  it('when a node is assigned to a human, then its status is assigned, with no job', () => {
+    const n1 = node(given(...history.decomposed(), ev.assigned('n-1', { kind: 'human' })), 'n-1');
+    expect(nodeStatus(n1)).toBe('assigned');
+    expect(n1.jobs).toEqual([]);
+  });
+
+  it('when a confident InferenceCompleted, then the job is completed and the node answered by the proxy', () => {
+    const n1 = node(given(...history.proxyPending(), ev.inferred('n-1', 'j-1', 'p-prod', 'yes', 0.9, { raw: 1 })), 'n-1');
+    expect(n1.jobs[0]).toMatchObject({ status: 'completed', result: { answer: 'yes', confidence: 0.9, output: { raw: 1 }, by: pipeline, at: at(4) } });
+    expect(n1.answer).toEqual({ text: 'yes', confidence: 0.9, kind: 'proxy', by: pipeline, at: at(4), proxyVersionId: 'p-prod', jobId: 'j-1' });
+    expect(nodeStatus(n1)).toBe('answered');
+  });
+
+  it('when a low-confidence InferenceCompleted and EscalatedToHuman, then the result is kept, the node unanswered and escalated', () => {
+    const n1 = node(given(...history.lowConfidence()), 'n-1');
+    expect(n1.answer).toBeUndefined();
+    expect(n1.jobs[0]).toMatchObject({ status: 'completed', result: { answer: 'maybe', confidence: 0.4 } });
+    expect(n1.escalations).toEqual([
+      { reason: 'low_confidence', confidence: 0.4, threshold: 0.7, jobId: 'j-1', note: null, by: pipeline, at: at(5), resolvedAt: null, resolvedBy: null },
+    ]);
+    expect(nodeStatus(n1)).toBe('escalated');
+  });
+
+  it('when the escalated node is reassigned to a human, then it stays escalated until a human answers; the answer resolves it', () => {
+    const reassigned = given(...history.lowConfidence(), ev.assigned('n-1', { kind: 'human' }));
+    expect(nodeStatus(node(reassigned, 'n-1'))).toBe('escalated');
+    expect(node(reassigned, 'n-1').assignments.map((a) => a.assignee.kind)).toEqual(['proxy', 'human']);
+    const answered = node(given(...history.lowConfidence(), ev.assigned('n-1', { kind: 'human' }), { event: ev.answered('n-1', 'no'), by: otherOverseer }), 'n-1');
+    expect(nodeStatus(answered)).toBe('answered');
+    expect(answered.escalations[0]).toMatchObject({ resolvedAt: at(7), resolvedBy: otherOverseer });
+    expect(answered.answer).toMatchObject({ kind: 'human', by: otherOverseer });
+  });
+
+  it('when a node with a pending job is escalated by hand, then the job is abandoned', () => {
+    const n1 = node(given(...history.proxyPending(), ev.escalated('n-1', { note: 'worker lost' })), 'n-1');
+    expect(n1.jobs[0]).toMatchObject({ status: 'abandoned', abandonedAt: at(4), result: null });
+    expect(n1.escalations[0]).toMatchObject({ reason: 'requested', note: 'worker lost' });
+  });
+
+  describe('an ensemble of three', () => {
+    const votes = [
+      ev.inferred('n-1', 'j-1', 'p-prod', 'yes', 1),
+      ev.inferred('n-1', 'j-3', 'p-shadow', 'yes', 1),
+      ev.inferred('n-1', 'j-2', 'p-prod2', 'yes', 0.7),
+    ];
+    const members = [
+      { jobId: 'j-1', proxyVersionId: 'p-prod', answer: 'yes', confidence: 1 },
+      { jobId: 'j-2', proxyVersionId: 'p-prod2', answer: 'yes', confidence: 0.7 },
+      { jobId: 'j-3', proxyVersionId: 'p-shadow', answer: 'yes', confidence: 1 },
+    ];
+
+    it('when members complete, then they only vote: the node stays assigned', () => {
+      const n1 = node(given(...history.ensemblePending(), ...votes), 'n-1');
+      expect(n1.answer).toBeUndefined();
+      expect(n1.jobs.map((j) => j.status)).toEqual(['completed', 'completed', 'completed']);
+      expect(nodeStatus(n1)).toBe('assigned');
+    });
+
+    it('when EnsembleAnswerAggregated reaches the threshold, then the node is answered by the ensemble and the vote kept', () => {
+      const aggregated = ev.aggregated('n-1', members);
+      const n1 = node(given(...history.ensemblePending(), ...votes, aggregated), 'n-1');
+      expect(n1.answer).toMatchObject({ text: 'yes', kind: 'ensemble', confidence: 0.9, proxyVersionId: null, jobId: null });
+      expect(n1.aggregation).toEqual({ method: 'majority', members, answer: 'yes', confidence: 0.9, by: pipeline, at: at(9) });
+    });
+
+    it('when the aggregate falls short, then the vote is kept and the node is not answered', () => {
+      const short = [ev.opened({ confidenceThreshold: 0.95 }), ...history.ensemblePending().slice(1), ...votes, ev.aggregated('n-1', members)];
+      const n1 = node(given(...short), 'n-1');
+      expect(n1.answer).toBeUndefined();
+      expect(n1.aggregation?.confidence).toBeCloseTo(0.9);
+    });
+
+    it.each<[string, () => unknown]>([
+      ['before every member completed', () => given(...history.ensemblePending(), ...votes.slice(0, 2), ev.aggregated('n-1', members))],
+      [
+        'with members in another order',
+        () => given(...history.ensemblePending(), ...votes, ev.aggregated('n-1', [members[1]!, members[0]!, members[2]!])),
+      ],
+      [
+        'with a member answer that differs from its result',
+        () => given(...history.ensemblePending(), ...votes, ev.aggregated('n-1', [{ ...members[0]!, answer: 'no' }, members[1]!, members[2]!])),
+      ],
+      [
+        'with an answer the vote does not give',
+        () => {
+          const wrong = ev.aggregated('n-1', members);
+          return given(...history.ensemblePending(), ...votes, { ...wrong, data: { ...wrong.data, answer: 'no' } });
+        },
+      ],
+      [
+        'with a confidence the vote does not give',
+        () => {
+          const wrong = ev.aggregated('n-1', members);
+          return given(...history.ensemblePending(), ...votes, { ...wrong, data: { ...wrong.data, confidence: 1 } });
+        },
+      ],
+      ['on a node assigned to a single proxy', () => given(...history.proxyAnswered().slice(0, -1), ev.aggregated('n-1', members))],
+    ])('refuses an aggregate %s (QUERY.CORRUPT_STREAM)', (_, when) => {
+      expect(refusal(when)).toMatchObject({ code: 'QUERY.CORRUPT_STREAM' });
+    });
+  });
+
+  describe('refuses impossible histories (QUERY.CORRUPT_STREAM)', () => {
+    const proxy = (jobId: string, proxyVersionId = 'p-prod') => ({ kind: 'proxy' as const, proxyVersionId, jobId });
+    it.each<[string, string, () => unknown]>([
+      ['an assignment of an unknown node', 'unknown node', () => given(...history.decomposed(), ev.assigned('ghost', { kind: 'human' }))],
+      ['an assignment of an answered node', 'already answered', () => given(...history.proxyAnswered(), ev.assigned('n-1', { kind: 'human' }))],
+      ['an assignment of a decomposed node', 'decomposed', () => given(...history.decomposed(), ev.assigned(ROOT, { kind: 'human' }))],
+      ['a second assignment', 'already assigned', () => given(...history.decomposed(), ev.assigned('n-1', { kind: 'human' }), ev.assigned('n-1', { kind: 'human' }))],
+      ['an assignment while jobs are pending', 'pending jobs', () => given(...history.proxyPending(), ev.assigned('n-1', proxy('j-2')))],
+      ['an escalated node reassigned to a proxy', 'only be reassigned to a human', () => given(...history.lowConfidence(), ev.assigned('n-1', proxy('j-2')))],
+      ['a reused job id', 'job id j-1 already used', () => given(...history.proxyPending(), ev.assigned('n-2', proxy('j-1')))],
+      ['a request for a job the assignment did not plan', 'not one the node', () => given(...history.proxyPending(), ev.requested('n-1', 'j-9', 'p-prod'))],
+      ['a request under another proxy version', 'not one the node', () => given(...history.decomposed(), ev.assigned('n-1', proxy('j-1')), ev.requested('n-1', 'j-1', 'p-prod2'))],
+      ['a request with the wrong ensemble flag', 'not one the node', () => given(...history.decomposed(), ev.assigned('n-1', proxy('j-1')), ev.requested('n-1', 'j-1', 'p-prod', true))],
+      ['a job requested twice', 'requested twice', () => given(...history.proxyPending(), ev.requested('n-1', 'j-1', 'p-prod'))],
+      ['a result for an unknown job', 'unknown job', () => given(...history.proxyPending(), ev.inferred('n-1', 'j-9', 'p-prod', 'yes', 0.9))],
+      ['a result from another proxy version', 'another proxy version', () => given(...history.proxyPending(), ev.inferred('n-1', 'j-1', 'p-prod2', 'yes', 0.9))],
+      ['a second result for a job', 'already answered', () => given(...history.proxyAnswered(), ev.inferred('n-1', 'j-1', 'p-prod', 'yes', 0.9))],
+      ['a result for an abandoned job', 'abandoned', () => given(...history.proxyPending(), ev.escalated('n-1'), ev.inferred('n-1', 'j-1', 'p-prod', 'yes', 0.9))],
+      ['a human answer while jobs are pending', 'pending jobs', () => given(...history.proxyPending(), ev.answered('n-1', 'yes'))],
+      ['a human answer on a decomposed node', 'decomposed', () => given(...history.decomposed(), ev.answered(ROOT, 'yes'))],
+      ['an escalation of an escalated node', 'already escalated', () => given(...history.lowConfidence(), ev.escalated('n-1'))],
+      ['an escalation of an answered node', 'already answered', () => given(...history.proxyAnswered(), ev.escalated('n-1'))],
+      ['an escalation of a decomposed node', 'decomposed', () => given(...history.decomposed(), ev.escalated(ROOT))],
+      ['a decomposition of an assigned node', 'is assigned', () => given(...history.proxyPending(), ev.delegated('n-1', { 'n-1a': 'A?' }))],
+      ['a decomposition of an escalated node', 'is escalated', () => given(...history.decomposed(), ev.escalated('n-1'), ev.delegated('n-1', { 'n-1a': 'A?' }))],
+      ['a decomposition of an answered node', 'already answered', () => given(...history.proxyAnswered(), ev.delegated('n-1', { 'n-1a': 'A?' }))],
+    ])('%s', (_, reason, when) => {
+      const error = refusal(when);
+      expect(error).toMatchObject({ code: 'QUERY.CORRUPT_STREAM', category: 'internal' });
+      expect(error.details.reason).toContain(reason);
+    });
+  });
+
+  it('evolve does not mutate, and replay equals evolve, over assignment, inference and escalation', () => {
+    const events = record([
+      ...history.lowConfidence(),
+      ev.assigned('n-1', { kind: 'human' }),
+      ev.answered('n-1', 'no'),
+      ev.assigned('n-2', { kind: 'ensemble', method: 'majority', members: [{ proxyVersionId: 'p-prod', jobId: 'j-2' }, { proxyVersionId: 'p-shadow', jobId: 'j-3' }] }),
+      ev.requested('n-2', 'j-2', 'p-prod', true),
+      ev.requested('n-2', 'j-3', 'p-shadow', true),
+      ev.inferred('n-2', 'j-3', 'p-shadow', 'b', 0.5),
+      ev.escalated('n-2', { note: 'j-2 lost' }),
+    ]);
+    let state: QueryState = initialQueryState;
+    for (const event of events) {
+      const before = structuredClone(state);
+      state = evolve(state, event);
+      expect(structuredClone(before)).toEqual(before);
+    }
+    expect(replay(events)).toEqual(state);
+    const from = replay(events.slice(0, 4));
+    const snapshot = structuredClone(from);
+    expect(replay(events.slice(4), from)).toEqual(state);
+    expect(from).toEqual(snapshot);
+  });
+});
+
 describe('rehydrate', () => {
   const entries = (events: QueryEvent[]) =>
     record(events).map(({ type, schema, data, meta, revision }) => ({ type, schema, data, meta, revision }));
@@ -214,8 +426,22 @@ describe('rehydrate', () => {
   });
 
   it('given a query event of an unknown schema version, then QUERY.EVENT_INVALID', () => {
+    const [opened, delegated] = entries(history.decomposed() as QueryEvent[]);
+    expect(refusal(() => rehydrate([{ ...opened!, schema: 3 }]))).toMatchObject({ code: 'QUERY.EVENT_INVALID' });
+    expect(refusal(() => rehydrate([opened!, { ...delegated!, schema: 2 }]))).toMatchObject({ code: 'QUERY.EVENT_INVALID' });
+  });
+
+  it('given a schema-1 AmplificationQueryOpened (before task classes), then it is upcast: no task class, limit sources unrecorded', () => {
     const [opened] = entries([ev.opened()]);
-    expect(refusal(() => rehydrate([{ ...opened, schema: 2 }]))).toMatchObject({ code: 'QUERY.EVENT_INVALID' });
+    const { taskClass: _t, limitSources: _l, ...v1 } = ev.opened().data;
+    const state = existing(rehydrate([{ ...opened!, schema: 1, data: v1 }]));
+    expect(state).toMatchObject({
+      maxDepth: 3,
+      confidenceThreshold: 0.7,
+      taskClass: null,
+      limitSources: { maxDepth: 'unrecorded', confidenceThreshold: 'unrecorded' },
+    });
+    expect(decisionTree(state)).toMatchObject({ taskClass: null, limitSources: { maxDepth: 'unrecorded', confidenceThreshold: 'unrecorded' } });
   });
 });
 
@@ -241,11 +467,26 @@ describe('decisionTree', () => {
       answerKind: null,
       answeredBy: null,
       answeredAt: null,
+      answerProxyVersionId: null,
+      answerJobId: null,
       overridden: false,
       overrides: [],
+      assignee: null,
+      assignments: [],
+      jobs: [],
+      escalations: [],
+      aggregation: null,
       children: [],
     });
-    expect(tree).toMatchObject({ status: 'open', nodeCount: 1, completedAt: null, stoppedAt: null, stopReason: null });
+    expect(tree).toMatchObject({
+      status: 'open',
+      nodeCount: 1,
+      completedAt: null,
+      stoppedAt: null,
+      stopReason: null,
+      taskClass: null,
+      limitSources: { maxDepth: 'request', confidenceThreshold: 'request' },
+    });
   });
 
   describe('given a tree answered, composed, completed and then overridden', () => {
@@ -333,6 +574,84 @@ describe('decisionTree', () => {
     });
   });
 
+  it('given proxy, ensemble and escalated leaves, then each node shows assignee, jobs with results, escalations and answer kind', () => {
+    const members = [
+      { jobId: 'j-2', proxyVersionId: 'p-prod2', answer: 'none', confidence: 1 },
+      { jobId: 'j-3', proxyVersionId: 'p-shadow', answer: 'none', confidence: 0.8 },
+    ];
+    const tree = decisionTree(
+      given(
+        ...history.lowConfidence(), // r0..r5: n-1 p-prod j-1 0.4, escalated
+        { event: ev.answered('n-1', 'no', 0.99), by: otherOverseer }, // r6
+        ev.assigned('n-2', { kind: 'ensemble', method: 'majority', members: members.map(({ jobId, proxyVersionId }) => ({ jobId, proxyVersionId })) }), // r7
+        ev.requested('n-2', 'j-2', 'p-prod2', true), // r8
+        ev.requested('n-2', 'j-3', 'p-shadow', true), // r9
+        ev.inferred('n-2', 'j-2', 'p-prod2', 'none', 1), // r10
+        ev.inferred('n-2', 'j-3', 'p-shadow', 'none', 0.8), // r11
+        ev.aggregated('n-2', members), // r12
+        { event: ev.overridden('n-2', 'warfarin', 'FDA notice', 'none'), by: overseer }, // r13
+      ),
+    );
+    const [n1, n2] = tree.root.children;
+    expect(n1).toMatchObject({
+      status: 'answered',
+      answer: 'no',
+      answerKind: 'human',
+      answeredBy: otherOverseer,
+      confidence: 0.99,
+      answerProxyVersionId: null,
+      assignee: { kind: 'proxy', proxyVersionId: 'p-prod', jobId: 'j-1' },
+      jobs: [
+        {
+          jobId: 'j-1',
+          proxyVersionId: 'p-prod',
+          artifactSha256: sha('p-prod'),
+          ensemble: false,
+          status: 'completed',
+          requestedBy: pipeline,
+          requestedAt: at(3),
+          result: { answer: 'maybe', confidence: 0.4, output: null, by: pipeline, at: at(4) },
+          abandonedAt: null,
+        },
+      ],
+      escalations: [
+        { reason: 'low_confidence', confidence: 0.4, threshold: 0.7, jobId: 'j-1', note: null, by: pipeline, at: at(5), resolvedAt: at(6), resolvedBy: otherOverseer },
+      ],
+      aggregation: null,
+    });
+    expect(n2).toMatchObject({
+      status: 'answered',
+      answer: 'warfarin',
+      originalAnswer: 'none',
+      answerKind: 'ensemble',
+      confidence: 0.9,
+      answeredAt: at(12),
+      overridden: true,
+      assignee: { kind: 'ensemble', method: 'majority' },
+      assignments: [{ assignee: { kind: 'ensemble' }, by: pipeline, at: at(7) }],
+      aggregation: { method: 'majority', members, answer: 'none', confidence: 0.9, by: pipeline, at: at(12) },
+    });
+    expect(n2.jobs.map((j) => [j.jobId, j.status, j.ensemble])).toEqual([
+      ['j-2', 'completed', true],
+      ['j-3', 'completed', true],
+    ]);
+    const json: JsonValue = tree;
+    expect(JSON.parse(canonicalJson(json))).toEqual(tree);
+  });
+
+  it('given a single proxy answer, then answerKind proxy with its version and job; a pending job shows status assigned', () => {
+    const answered = decisionTree(given(...history.proxyAnswered())).root.children[0];
+    expect(answered).toMatchObject({ status: 'answered', answerKind: 'proxy', answerProxyVersionId: 'p-prod', answerJobId: 'j-1', confidence: 0.9 });
+    const pending = decisionTree(given(...history.proxyPending())).root.children[0];
+    expect(pending).toMatchObject({ status: 'assigned', answer: null, jobs: [{ status: 'pending', result: null }] });
+  });
+
+  it('given a tree, then its assignee objects are copies, not the state objects', () => {
+    const state = given(...history.ensemblePending());
+    const tree = decisionTree(state);
+    expect(tree.root.children[0]!.assignee).not.toBe(node(state, 'n-1').assignments[0]!.assignee);
+  });
+
   it('given a decomposed node whose children are open, then statuses are decomposed / open', () => {
     const tree = decisionTree(given(...history.decomposed(), ev.delegated('n-1', { 'n-1a': 'A?' })));
     expect(tree.root.status).toBe('decomposed');
@@ -366,10 +685,19 @@ describe('a ~1000-node query', () => {
       }
     };
     const started = performance.now();
-    apply(decideOpenQuery({ queryId: 'big', rootNodeId: 'root', task: 'big?', input: null }, state));
+    apply(decideOpenQuery({ queryId: 'big', rootNodeId: 'root', task: 'big?', input: null, maxDepth: 3 }, state, settings));
+    let leaf = 0;
     const fanOut = (id: string, depth: number): void => {
       if (depth === 3) {
-        apply(decideAnswerNode({ nodeId: id, answer: `leaf ${id}`, confidence: 0.5 }, state));
+        // Half the leaves by a human, half by a proxy (assignment, job, result), so the job index is exercised too.
+        if (leaf++ % 2 === 0) {
+          apply(decideAnswerNode({ nodeId: id, answer: `leaf ${id}`, confidence: 0.5 }, state));
+        } else {
+          const [assigned, requested] = decideAssignNode({ nodeId: id, to: 'proxy', proxyVersionId: 'p-prod' }, state, proxies, ctx);
+          apply([assigned, requested!]);
+          const jobId = (requested as InferenceRequested).data.jobId;
+          apply(decideRecordInferenceResult({ nodeId: id, jobId, proxyVersionId: 'p-prod', answer: `proxy ${id}`, confidence: 0.95 }, state));
+        }
         return;
       }
       apply(decideDecomposeNode({ nodeId: id, subquestions: Array.from({ length: 10 }, (_, i) => `${id}.${i}?`) }, state, ctx));
@@ -383,6 +711,7 @@ describe('a ~1000-node query', () => {
     const elapsed = performance.now() - started;
 
     expect(tree.nodeCount).toBe(1 + 10 + 100 + 1000);
+    expect(existing(replayed).jobs.size).toBe(500);
     expect(tree.status).toBe('completed');
     expect(replayed).toEqual(state);
     expect(canonicalJson(tree)).toBe(canonicalJson(decisionTree(state)));

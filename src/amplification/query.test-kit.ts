@@ -4,18 +4,29 @@
  */
 import { isLedgerError, type LedgerError } from '../common/ledger-error.js';
 import type { Actor, JsonValue } from '../ledger/entry.js';
+import type { TenantSettings } from '../tenants/tenant-settings.js';
+import { aggregateMajority } from './query.ensemble.js';
 import type {
   AmplificationQueryOpened,
   AmplificationQueryOpenedData,
   AnswerComposed,
+  Assignee,
+  EnsembleAnswerAggregated,
+  EnsembleMember,
+  EscalatedToHuman,
+  EscalatedToHumanData,
   HumanAnswerRecorded,
   HumanOverrideRecorded,
+  InferenceCompleted,
+  InferenceRequested,
+  NodeAssigned,
   QueryCompleted,
   QueryEvent,
   QueryStopped,
   RecordedQueryEvent,
   SubqueriesDelegated,
 } from './query.events.js';
+import type { ProxySnapshot } from './proxy-snapshot.js';
 import { replay, type QueryState } from './query.state.js';
 
 export const TENANT = 'tenant-a';
@@ -34,7 +45,7 @@ export const ev = {
     const task = data.task ?? TASK;
     return {
       type: 'AmplificationQueryOpened',
-      schema: 1,
+      schema: 2,
       data: {
         queryId: QUERY_ID,
         rootNodeId: ROOT,
@@ -43,6 +54,8 @@ export const ev = {
         question: task,
         maxDepth: 3,
         confidenceThreshold: 0.7,
+        taskClass: null,
+        limitSources: { maxDepth: 'request', confidenceThreshold: 'request' },
         ...data,
       },
     };
@@ -69,6 +82,61 @@ export const ev = {
   stopped(reason: string, previousStatus: 'open' | 'completed'): QueryStopped {
     return { type: 'QueryStopped', schema: 1, data: { reason, previousStatus } };
   },
+  assigned(nodeId: string, assignee: Assignee): NodeAssigned {
+    return { type: 'NodeAssigned', schema: 1, data: { nodeId, assignee } };
+  },
+  requested(nodeId: string, jobId: string, proxyVersionId: string, ensemble = false, question = 'Q?'): InferenceRequested {
+    return {
+      type: 'InferenceRequested',
+      schema: 1,
+      data: { jobId, nodeId, proxyVersionId, artifactSha256: sha(proxyVersionId), question, ensemble },
+    };
+  },
+  inferred(nodeId: string, jobId: string, proxyVersionId: string, answer: string, confidence: number, output: JsonValue = null): InferenceCompleted {
+    return { type: 'InferenceCompleted', schema: 1, data: { jobId, nodeId, proxyVersionId, answer, confidence, output } };
+  },
+  /** The aggregate as the decider computes it from `members`. */
+  aggregated(nodeId: string, members: EnsembleMember[]): EnsembleAnswerAggregated {
+    return { type: 'EnsembleAnswerAggregated', schema: 1, data: { nodeId, method: 'majority', members, ...aggregateMajority(members) } };
+  },
+  escalated(nodeId: string, over: Partial<EscalatedToHumanData> = {}): EscalatedToHuman {
+    return {
+      type: 'EscalatedToHuman',
+      schema: 1,
+      data: { nodeId, reason: 'requested', confidence: null, threshold: null, jobId: null, note: null, ...over },
+    };
+  },
+};
+
+/** A digest that names its proxy, so a test can tell which artifact a job was sent. */
+export function sha(proxyVersionId: string): string {
+  let hex = '';
+  for (const ch of proxyVersionId) hex += ch.charCodeAt(0).toString(16).padStart(2, '0');
+  return `sha256:${hex.padEnd(64, '0').slice(0, 64)}`;
+}
+
+/** Proxy versions as the assign-node decider sees them: p-prod and p-shadow serve, the rest do not. */
+export const proxies: ReadonlyMap<string, ProxySnapshot> = new Map(
+  (
+    [
+      ['p-prod', TENANT, 'production'],
+      ['p-prod2', TENANT, 'production'],
+      ['p-shadow', TENANT, 'shadow'],
+      ['p-cand', TENANT, 'candidate'],
+      ['p-retired', TENANT, 'retired'],
+      ['p-foreign', 'tenant-b', 'production'],
+    ] as const
+  ).map(([proxyVersionId, tenant, stage]) => [proxyVersionId, { proxyVersionId, tenant, stage, artifactSha256: sha(proxyVersionId) }]),
+);
+
+/** Tenant settings for open-query specs: defaults 5 / 0.6 and two task classes. */
+export const settings: TenantSettings = {
+  amplification: {
+    defaultMaxDepth: 5,
+    defaultConfidenceThreshold: 0.6,
+    taskClasses: { triage: { maxDepth: 2, confidenceThreshold: 0.9 }, shallow: { maxDepth: 1 } },
+  },
+  promotionGates: { minFidelity: 0.8, maxDrift: 0.2, minAgreement: 0.8, maxRecalibrationAgeDays: 30 },
 };
 
 /** An event as a test states it: bare (default actor), or with an explicit actor. */
@@ -85,6 +153,11 @@ function defaultActor(event: QueryEvent): Actor {
     case 'SubqueriesDelegated':
     case 'AnswerComposed':
     case 'QueryCompleted':
+    case 'NodeAssigned':
+    case 'InferenceRequested':
+    case 'InferenceCompleted':
+    case 'EnsembleAnswerAggregated':
+    case 'EscalatedToHuman':
       return pipeline;
     default: {
       const unreachable: never = event;
@@ -139,4 +212,30 @@ export const history = {
   completed: (): Given[] => [...history.composed(), ev.completed('safe')],
   stoppedWhileOpen: (): Given[] => [...history.decomposed(), ev.stopped('budget exhausted', 'open')],
   stoppedAfterCompletion: (): Given[] => [...history.completed(), ev.stopped('withdrawn', 'completed')],
+  /** n-1 assigned to p-prod (job j-1, pending); n-2 open. Threshold 0.7. */
+  proxyPending: (): Given[] => [
+    ...history.decomposed(),
+    ev.assigned('n-1', { kind: 'proxy', proxyVersionId: 'p-prod', jobId: 'j-1' }),
+    ev.requested('n-1', 'j-1', 'p-prod', false, 'Dose within label?'),
+  ],
+  /** n-1 answered by p-prod with confidence 0.9. */
+  proxyAnswered: (): Given[] => [...history.proxyPending(), ev.inferred('n-1', 'j-1', 'p-prod', 'yes', 0.9)],
+  /** p-prod answered n-1 with confidence 0.4: escalated for low confidence. */
+  lowConfidence: (): Given[] => [
+    ...history.proxyPending(),
+    ev.inferred('n-1', 'j-1', 'p-prod', 'maybe', 0.4),
+    ev.escalated('n-1', { reason: 'low_confidence', confidence: 0.4, threshold: 0.7, jobId: 'j-1' }),
+  ],
+  /** n-1 assigned to an ensemble of p-prod (j-1), p-prod2 (j-2), p-shadow (j-3); all pending. */
+  ensemblePending: (): Given[] => [
+    ...history.decomposed(),
+    ev.assigned('n-1', { kind: 'ensemble', method: 'majority', members: ENSEMBLE }),
+    ...ENSEMBLE.map((m) => ev.requested('n-1', m.jobId, m.proxyVersionId, true, 'Dose within label?')),
+  ],
 };
+
+export const ENSEMBLE = [
+  { proxyVersionId: 'p-prod', jobId: 'j-1' },
+  { proxyVersionId: 'p-prod2', jobId: 'j-2' },
+  { proxyVersionId: 'p-shadow', jobId: 'j-3' },
+];

@@ -4,8 +4,11 @@ import { AmplificationModule } from '../amplification/amplification.module.js';
 import { AuditModule } from '../audit/audit.module.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { TenantsModule } from '../tenants/tenants.module.js';
+import { ProjectionsModule } from '../projections/projections.module.js';
 import type { TokenVerifier } from '../auth/token-verifier.port.js';
 import { CommonModule } from '../common/common.module.js';
+import type { ArtifactStore } from '../distillation/artifacts/artifact-store.port.js';
+import { DistillationModule } from '../distillation/distillation.module.js';
 import type { EmbeddedLedger } from '../ledger/embedded-ledger.js';
 import { EMBEDDED_LEDGER, EVENT_STORE } from '../ledger/ledger.tokens.js';
 import { HealthController } from './health.controller.js';
@@ -17,6 +20,8 @@ export interface AppModuleOptions {
   ledger: EmbeddedLedger;
   tokenVerifier: TokenVerifier;
   metrics: Registry;
+  /** Content-addressed model bytes (`<data>/artifacts` in the service) and the largest upload accepted. */
+  artifacts: { store: ArtifactStore; maxBytes: number };
 }
 
 /** Global providers for the ledger's ports, so every bounded context injects them by token. */
@@ -48,8 +53,10 @@ export class AppModule {
         LedgerPortsModule.forRoot(options.ledger),
         AuthModule.forRoot({ verifier: options.tokenVerifier }),
         AmplificationModule,
+        DistillationModule.forRoot({ artifactStore: options.artifacts.store, artifactMaxBytes: options.artifacts.maxBytes }),
         AuditModule,
         TenantsModule,
+        ProjectionsModule,
       ],
       controllers: [HealthController, MetricsController],
       providers: [{ provide: METRICS_REGISTRY, useValue: options.metrics }],

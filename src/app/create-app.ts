@@ -6,6 +6,7 @@ import { tokenVerifierFromConfig } from '../auth/token-verifier.factory.js';
 import type { TokenVerifier } from '../auth/token-verifier.port.js';
 import type { AppConfig } from '../common/config.js';
 import { configureHttp } from '../common/http/configure-http.js';
+import { FilesystemArtifactStore } from '../distillation/artifacts/filesystem-artifact-store.js';
 import { EmbeddedLedger, dataPaths } from '../ledger/embedded-ledger.js';
 import { loadOrCreateKeyFile } from '../ledger/signing-key.js';
 import { AppModule } from './app.module.js';
@@ -22,7 +23,15 @@ export interface CreateAppOptions {
 export async function createApp(options: CreateAppOptions): Promise<NestExpressApplication> {
   const metrics = createMetrics(options.ledger);
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.forRoot({ ledger: options.ledger, tokenVerifier: options.tokenVerifier, metrics: metrics.registry }),
+    AppModule.forRoot({
+      ledger: options.ledger,
+      tokenVerifier: options.tokenVerifier,
+      metrics: metrics.registry,
+      artifacts: {
+        store: new FilesystemArtifactStore(dataPaths(options.config.dataDir).artifacts),
+        maxBytes: options.config.artifactMaxBytes,
+      },
+    }),
     { bodyParser: false, logger: options.logger ?? ['log', 'warn', 'error'] },
   );
   app.use(metrics.middleware);

@@ -113,6 +113,16 @@ export function buildProgram(): Command {
       decidedExitCodes.set(program, report.ok ? EXIT_OK : EXIT_FAILED);
     });
 
+  program
+    .command('rebuild')
+    .description("fold fresh projections from a data folder (read-only) and print each one's digest")
+    .requiredOption('--data-dir <dir>', 'data folder holding ledger.sqlite')
+    .option('--json', 'print the result as JSON')
+    .action(async (options: { dataDir: string; json?: boolean }) => {
+      const { runRebuild } = await import('../projections/rebuild.cli.js');
+      await runRebuild(options);
+    });
+
   const keys = program.command('keys').description('inspect the log signing keys');
   keys
     .command('jwks')

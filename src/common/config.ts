@@ -11,6 +11,8 @@ export interface AppConfig {
   checkpointEveryMs: number;
   /** Largest accepted JSON body. */
   bodyLimit: string;
+  /** Largest artifact upload (`POST /v1/artifacts`), in bytes. */
+  artifactMaxBytes: number;
   auth:
     | { mode: 'local'; issuer: string; audience: string }
     | { mode: 'jwks'; jwksUrl: string; issuer: string; audience: string };
@@ -37,6 +39,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     checkpointEveryEntries: integer(env, 'CHECKPOINT_EVERY_ENTRIES', 1000, 1),
     checkpointEveryMs: integer(env, 'CHECKPOINT_EVERY_MS', 10_000, 100),
     bodyLimit: env.BODY_LIMIT || '256kb',
+    artifactMaxBytes: integer(env, 'ARTIFACT_MAX_BYTES', 256 * 1024 * 1024, 1),
     auth: env.AUTH_JWKS_URL
       ? { mode: 'jwks', jwksUrl: env.AUTH_JWKS_URL, issuer, audience }
       : { mode: 'local', issuer, audience },

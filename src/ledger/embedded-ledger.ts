@@ -34,6 +34,8 @@ export function dataPaths(dataDir: string) {
     database: join(dataDir, 'ledger.sqlite'),
     logKeys: join(dataDir, 'keys', 'log'),
     tokenKey: join(dataDir, 'keys', 'token-dev.jwk'),
+    /** Content-addressed artifacts (trained models): `artifacts/sha256/<hex>`. */
+    artifacts: join(dataDir, 'artifacts'),
   };
 }
 

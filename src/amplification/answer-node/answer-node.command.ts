@@ -1,9 +1,14 @@
-/** A human overseer answers an open leaf. Changing an answer later is an override, not a second answer. */
+/**
+ * A human overseer answers a leaf: an open one, one assigned to a human, or an escalated one (which only a
+ * human may answer; the answer clears the escalation). A leaf whose proxy jobs are still out waits for them.
+ * Changing an answer later is an override, not a second answer.
+ */
 import type { HumanAnswerRecorded } from '../query.events.js';
 import {
-  refuse,
   requireId,
+  requireLeaf,
   requireNode,
+  requireNoPendingJobs,
   requireNotAnswered,
   requireOpen,
   requireText,
@@ -26,11 +31,8 @@ export function decideAnswerNode(command: AnswerNodeCommand, state: QueryState):
   const query = requireOpen(state);
   const node = requireNode(query, nodeId);
   requireNotAnswered(node);
-  if (node.children.length > 0) {
-    throw refuse('QUERY.NODE_DECOMPOSED', `Node ${nodeId} is decomposed; compose its answer from its children`, {
-      nodeId,
-    });
-  }
+  requireLeaf(node);
+  requireNoPendingJobs(node);
 
   return [{ type: 'HumanAnswerRecorded', schema: 1, data: { nodeId, answer, confidence } }];
 }

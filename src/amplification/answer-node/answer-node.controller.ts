@@ -1,4 +1,4 @@
-/** `POST /v1/queries/:queryId/nodes/:nodeId/answer`: an overseer answers an open leaf. */
+/** `POST /v1/queries/:queryId/nodes/:nodeId/answer`: an overseer answers a leaf (also an escalated one). */
 import { Controller, HttpCode, Param, Post, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
@@ -19,9 +19,17 @@ export class AnswerNodeController {
   @Post(':queryId/nodes/:nodeId/answer')
   @HttpCode(200)
   @Roles('overseer')
-  @ApiOperation({ summary: 'Record a human answer to an open leaf' })
+  @ApiOperation({
+    summary: 'Record a human answer to a leaf (open, assigned to a human, or escalated: this clears the escalation)',
+  })
   @ApiCommandResponse(200, NodeCommandResponseSchema, 'Answered')
-  @ApiProblems(...NODE_COMMAND_PROBLEMS, 'QUERY.COMPLETED', 'QUERY.NODE_ALREADY_ANSWERED', 'QUERY.NODE_DECOMPOSED')
+  @ApiProblems(
+    ...NODE_COMMAND_PROBLEMS,
+    'QUERY.COMPLETED',
+    'QUERY.NODE_ALREADY_ANSWERED',
+    'QUERY.NODE_DECOMPOSED',
+    'QUERY.NODE_AWAITING_INFERENCE',
+  )
   async answer(
     @Param('queryId') queryId: string,
     @Param('nodeId') nodeId: string,

@@ -72,6 +72,48 @@ describe('answer-node', () => {
     });
   });
 
+  describe('given n-1 with proxy jobs still pending', () => {
+    it.each([
+      ['a single proxy job', history.proxyPending(), ['j-1']],
+      ['ensemble jobs, one already in', [...history.ensemblePending(), ev.inferred('n-1', 'j-2', 'p-prod2', 'yes', 0.9)], ['j-1', 'j-3']],
+    ])('when n-1 is answered by a human (%s), then QUERY.NODE_AWAITING_INFERENCE (409) listing them', (_, events, pendingJobIds) => {
+      expect(refusal(() => decideAnswerNode({ nodeId: 'n-1', answer: 'yes' }, given(...events)))).toMatchObject({
+        code: 'QUERY.NODE_AWAITING_INFERENCE',
+        category: 'conflict',
+        details: { nodeId: 'n-1', pendingJobIds },
+      });
+    });
+  });
+
+  describe('given n-1 escalated', () => {
+    it.each([
+      ['for low confidence', history.lowConfidence()],
+      ['by hand, while its job was pending (the job is abandoned)', [...history.proxyPending(), ev.escalated('n-1')]],
+      ['and reassigned to a human', [...history.lowConfidence(), ev.assigned('n-1', { kind: 'human' })]],
+    ])('when an overseer answers it (%s), then HumanAnswerRecorded, which clears the escalation', (_, events) => {
+      const answered = decideAnswerNode({ nodeId: 'n-1', answer: 'no', confidence: 0.95 }, given(...events));
+      expect(answered).toEqual([ev.answered('n-1', 'no', 0.95)]);
+      const after = given(...events, ...answered);
+      const n1 = after.status === 'none' ? undefined : after.nodes.get('n-1');
+      expect(n1?.escalations[0]).toMatchObject({ resolvedBy: { sub: 'alice', role: 'overseer' } });
+      expect(n1?.escalations[0]?.resolvedAt).toEqual(expect.any(String));
+    });
+  });
+
+  describe('given n-1 assigned to a human', () => {
+    it('when an overseer answers it, then HumanAnswerRecorded', () => {
+      expect(decideAnswerNode({ nodeId: 'n-1', answer: 'yes' }, given(...history.decomposed(), ev.assigned('n-1', { kind: 'human' })))).toHaveLength(1);
+    });
+  });
+
+  describe('given n-1 answered by a proxy', () => {
+    it('when a human answers it, then QUERY.NODE_ALREADY_ANSWERED: change it with an override', () => {
+      expect(refusal(() => decideAnswerNode({ nodeId: 'n-1', answer: 'no' }, given(...history.proxyAnswered()))).code).toBe(
+        'QUERY.NODE_ALREADY_ANSWERED',
+      );
+    });
+  });
+
   describe('given a query in a final or absent state', () => {
     it.each([
       ['no query', () => initialQueryState, 'QUERY.NOT_FOUND', 'not_found'],

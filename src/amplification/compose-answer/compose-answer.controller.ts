@@ -26,6 +26,7 @@ export class ComposeAnswerController {
     'QUERY.COMPLETED',
     'QUERY.NODE_NOT_DECOMPOSED',
     'QUERY.NODE_ALREADY_ANSWERED',
+    'QUERY.CHILD_ESCALATED',
     'QUERY.CHILDREN_UNANSWERED',
   )
   async compose(

@@ -66,6 +66,56 @@ describe('compose-answer', () => {
     });
   });
 
+  describe('given a child escalated to a human', () => {
+    it.each([
+      ['for low confidence', [...history.lowConfidence(), ev.answered('n-2', 'none')]],
+      ['by hand', [...history.decomposed(), ev.answered('n-2', 'none'), ev.escalated('n-1')]],
+      ['and reassigned to a human', [...history.lowConfidence(), ev.assigned('n-1', { kind: 'human' })]],
+    ])('when the root is composed (child escalated %s), then QUERY.CHILD_ESCALATED (409) naming it', (_, events) => {
+      expect(refusal(() => decideComposeAnswer({ nodeId: ROOT, answer: 'x' }, given(...events)))).toMatchObject({
+        code: 'QUERY.CHILD_ESCALATED',
+        category: 'conflict',
+        details: { nodeId: ROOT, escalatedChildIds: ['n-1'] },
+      });
+    });
+
+    it('when the overseer has answered the escalated child, then composing is allowed', () => {
+      const state = given(...history.lowConfidence(), ev.answered('n-1', 'no'), ev.answered('n-2', 'none'));
+      expect(decideComposeAnswer({ nodeId: ROOT, answer: 'unsafe' }, state)).toEqual([ev.composed(ROOT, 'unsafe')]);
+    });
+  });
+
+  describe('given children answered by a proxy and by an ensemble', () => {
+    it('when the root is composed, then allowed', () => {
+      const state = given(
+        ev.opened({ confidenceThreshold: 0.6 }),
+        ...history.ensemblePending().slice(1),
+        ev.inferred('n-1', 'j-1', 'p-prod', 'yes', 0.9),
+        ev.inferred('n-1', 'j-2', 'p-prod2', 'yes', 0.9),
+        ev.inferred('n-1', 'j-3', 'p-shadow', 'no', 0.9),
+        ev.aggregated('n-1', [
+          { jobId: 'j-1', proxyVersionId: 'p-prod', answer: 'yes', confidence: 0.9 },
+          { jobId: 'j-2', proxyVersionId: 'p-prod2', answer: 'yes', confidence: 0.9 },
+          { jobId: 'j-3', proxyVersionId: 'p-shadow', answer: 'no', confidence: 0.9 },
+        ]),
+        ev.assigned('n-2', { kind: 'proxy', proxyVersionId: 'p-prod', jobId: 'j-4' }),
+        ev.requested('n-2', 'j-4', 'p-prod'),
+        ev.inferred('n-2', 'j-4', 'p-prod', 'none', 0.8),
+      );
+      expect(decideComposeAnswer({ nodeId: ROOT, answer: 'safe' }, state)).toEqual([ev.composed(ROOT, 'safe')]);
+    });
+  });
+
+  describe('given a child whose proxy job is pending', () => {
+    it('when the root is composed, then QUERY.CHILDREN_UNANSWERED', () => {
+      const state = given(...history.proxyPending(), ev.answered('n-2', 'none'));
+      expect(refusal(() => decideComposeAnswer({ nodeId: ROOT, answer: 'x' }, state)).details).toEqual({
+        nodeId: ROOT,
+        unansweredChildIds: ['n-1'],
+      });
+    });
+  });
+
   describe('given a leaf', () => {
     it('when an open leaf is composed, then QUERY.NODE_NOT_DECOMPOSED (conflict)', () => {
       expect(refusal(() => decideComposeAnswer({ nodeId: 'n-1', answer: 'x' }, given(...history.decomposed())))).toMatchObject(

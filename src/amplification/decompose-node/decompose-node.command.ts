@@ -1,4 +1,7 @@
-/** Decompose an open leaf into subquestions; each becomes a child node one level deeper. */
+/**
+ * Decompose an open leaf into subquestions; each becomes a child node one level deeper. A leaf handed to a
+ * proxy or a human, or escalated, is being answered as it is: it is not split any more.
+ */
 import type { SubqueriesDelegated } from '../query.events.js';
 import {
   invalid,
@@ -10,7 +13,7 @@ import {
   requireText,
   type QueryDecideContext,
 } from '../query.guards.js';
-import type { QueryState } from '../query.state.js';
+import { currentAssignee, openEscalation, type QueryState } from '../query.state.js';
 import { MAX_TASK_LENGTH } from '../open-query/open-query.command.js';
 
 export interface DecomposeNodeCommand {
@@ -40,6 +43,16 @@ export function decideDecomposeNode(
   requireNotAnswered(node);
   if (node.children.length > 0) {
     throw refuse('QUERY.NODE_ALREADY_DECOMPOSED', `Node ${nodeId} is already decomposed`, { nodeId });
+  }
+  if (openEscalation(node) !== undefined) {
+    throw refuse('QUERY.NODE_ESCALATED', `Node ${nodeId} is escalated; a human answers it`, { nodeId });
+  }
+  const assignee = currentAssignee(node);
+  if (assignee !== undefined) {
+    throw refuse('QUERY.NODE_ALREADY_ASSIGNED', `Node ${nodeId} is assigned to a ${assignee.kind}`, {
+      nodeId,
+      assignee: assignee.kind,
+    });
   }
   if (node.depth + 1 > query.maxDepth) {
     throw refuse('QUERY.MAX_DEPTH_EXCEEDED', `Children of node ${nodeId} would exceed maxDepth ${query.maxDepth}`, {

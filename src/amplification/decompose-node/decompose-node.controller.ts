@@ -26,6 +26,8 @@ export class DecomposeNodeController {
     'QUERY.COMPLETED',
     'QUERY.NODE_ALREADY_DECOMPOSED',
     'QUERY.NODE_ALREADY_ANSWERED',
+    'QUERY.NODE_ESCALATED',
+    'QUERY.NODE_ALREADY_ASSIGNED',
     'QUERY.MAX_DEPTH_EXCEEDED',
   )
   async decompose(

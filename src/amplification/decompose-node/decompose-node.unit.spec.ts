@@ -110,6 +110,36 @@ describe('decompose-node', () => {
     });
   });
 
+  describe('given assigned or escalated leaves', () => {
+    it.each([
+      ['to a proxy (job pending)', history.proxyPending(), 'proxy'],
+      ['to a human', [...history.decomposed(), ev.assigned('n-1', { kind: 'human' })], 'human'],
+      ['to an ensemble', history.ensemblePending(), 'ensemble'],
+    ])('when a leaf assigned %s is decomposed, then QUERY.NODE_ALREADY_ASSIGNED (409)', (_, events, assignee) => {
+      expect(refusal(() => decideDecomposeNode({ nodeId: 'n-1', subquestions: ['A?'] }, given(...events), ids()))).toMatchObject({
+        code: 'QUERY.NODE_ALREADY_ASSIGNED',
+        category: 'conflict',
+        details: { nodeId: 'n-1', assignee },
+      });
+    });
+
+    it.each([
+      ['for low confidence', history.lowConfidence()],
+      ['by hand', [...history.decomposed(), ev.escalated('n-1')]],
+    ])('when a leaf escalated %s is decomposed, then QUERY.NODE_ESCALATED (409): a human answers it', (_, events) => {
+      expect(refusal(() => decideDecomposeNode({ nodeId: 'n-1', subquestions: ['A?'] }, given(...events), ids()))).toMatchObject({
+        code: 'QUERY.NODE_ESCALATED',
+        category: 'conflict',
+      });
+    });
+
+    it('when a leaf answered by a proxy is decomposed, then QUERY.NODE_ALREADY_ANSWERED', () => {
+      expect(refusal(() => decideDecomposeNode({ nodeId: 'n-1', subquestions: ['A?'] }, given(...history.proxyAnswered()), ids())).code).toBe(
+        'QUERY.NODE_ALREADY_ANSWERED',
+      );
+    });
+  });
+
   describe('given a query in a final or absent state', () => {
     it.each([
       ['no query', () => initialQueryState, 'QUERY.NOT_FOUND', 'not_found'],

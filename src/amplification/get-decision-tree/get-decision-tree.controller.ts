@@ -18,6 +18,29 @@ const nullableActor: SchemaObject = { ...actor, nullable: true };
 const text: SchemaObject = { type: 'string', nullable: true };
 const time: SchemaObject = { type: 'string', format: 'date-time' };
 
+const num: SchemaObject = { type: 'number', nullable: true };
+const proxyJob: SchemaObject = {
+  type: 'object',
+  properties: { proxyVersionId: { type: 'string' }, jobId: { type: 'string' } },
+  required: ['proxyVersionId', 'jobId'],
+};
+const ASSIGNEE_SCHEMA: SchemaObject = {
+  type: 'object',
+  description: "{kind:'human'} | {kind:'proxy', proxyVersionId, jobId} | {kind:'ensemble', method:'majority', members:[{proxyVersionId, jobId}]}",
+  properties: {
+    kind: { type: 'string', enum: ['human', 'proxy', 'ensemble'] },
+    proxyVersionId: { type: 'string' },
+    jobId: { type: 'string' },
+    method: { type: 'string', enum: ['majority'] },
+    members: { type: 'array', items: proxyJob },
+  },
+  required: ['kind'],
+};
+const member: SchemaObject = {
+  type: 'object',
+  properties: { jobId: { type: 'string' }, proxyVersionId: { type: 'string' }, answer: { type: 'string' }, confidence: { type: 'number' } },
+};
+
 /** Written by hand: the node is recursive, which a self-contained OpenAPI 3.0 schema object cannot express. */
 const NODE_SCHEMA: SchemaObject = {
   type: 'object',
@@ -26,16 +49,22 @@ const NODE_SCHEMA: SchemaObject = {
     parentId: text,
     question: { type: 'string' },
     depth: { type: 'integer' },
-    status: { type: 'string', enum: ['open', 'decomposed', 'answered'] },
+    status: {
+      type: 'string',
+      enum: ['open', 'assigned', 'escalated', 'decomposed', 'answered'],
+      description: 'assigned: proxy jobs pending or waiting for the assigned human; escalated: waiting for a human answer',
+    },
     createdAt: time,
     createdBy: actor,
     answer: { ...text, description: 'The answer that counts now (last override, else the original)' },
     originalAnswer: { ...text, description: 'The first answer, kept as recorded' },
     currentAnswer: text,
-    confidence: { type: 'number', nullable: true },
-    answerKind: { type: 'string', enum: ['human', 'composed'], nullable: true },
-    answeredBy: { ...nullableActor, description: 'Who gave the original answer' },
+    confidence: { ...num, description: "The original answer's confidence (human if stated, proxy, ensemble aggregate)" },
+    answerKind: { type: 'string', enum: ['human', 'proxy', 'ensemble', 'composed'], nullable: true },
+    answeredBy: { ...nullableActor, description: 'Who recorded the original answer' },
     answeredAt: { ...time, nullable: true },
+    answerProxyVersionId: { ...text, description: 'The proxy version whose result is the original answer (kind proxy)' },
+    answerJobId: text,
     overridden: { type: 'boolean' },
     overrides: {
       type: 'array',
@@ -50,9 +79,67 @@ const NODE_SCHEMA: SchemaObject = {
         },
       },
     },
+    assignee: { ...ASSIGNEE_SCHEMA, nullable: true, description: 'The current assignee' },
+    assignments: {
+      type: 'array',
+      items: { type: 'object', properties: { assignee: ASSIGNEE_SCHEMA, by: actor, at: time } },
+    },
+    jobs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          jobId: { type: 'string' },
+          proxyVersionId: { type: 'string' },
+          artifactSha256: { type: 'string' },
+          ensemble: { type: 'boolean' },
+          status: { type: 'string', enum: ['pending', 'completed', 'abandoned'] },
+          requestedBy: actor,
+          requestedAt: time,
+          result: {
+            type: 'object',
+            nullable: true,
+            properties: { answer: { type: 'string' }, confidence: { type: 'number' }, output: {}, by: actor, at: time },
+          },
+          abandonedAt: { ...time, nullable: true },
+        },
+      },
+    },
+    escalations: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          reason: { type: 'string', enum: ['low_confidence', 'requested'] },
+          confidence: num,
+          threshold: num,
+          jobId: text,
+          note: text,
+          by: actor,
+          at: time,
+          resolvedAt: { ...time, nullable: true },
+          resolvedBy: nullableActor,
+        },
+      },
+    },
+    aggregation: {
+      type: 'object',
+      nullable: true,
+      description: "An ensemble's majority vote, recorded whether or not it reached the threshold",
+      properties: {
+        method: { type: 'string', enum: ['majority'] },
+        members: { type: 'array', items: member },
+        answer: { type: 'string' },
+        confidence: { type: 'number' },
+        by: actor,
+        at: time,
+      },
+    },
     children: { type: 'array', items: { type: 'object', description: 'A node of this same shape' } },
   },
 };
+
+const limitSource: SchemaObject = { type: 'string', enum: ['request', 'taskClass', 'tenantDefault', 'unrecorded'] };
 
 const TREE_SCHEMA: SchemaObject = {
   type: 'object',
@@ -63,6 +150,12 @@ const TREE_SCHEMA: SchemaObject = {
     input: { description: 'The JSON input given at open' },
     maxDepth: { type: 'integer' },
     confidenceThreshold: { type: 'number' },
+    taskClass: text,
+    limitSources: {
+      type: 'object',
+      description: "Where each limit came from; 'unrecorded' for queries opened before this was recorded",
+      properties: { maxDepth: limitSource, confidenceThreshold: limitSource },
+    },
     status: { type: 'string', enum: ['open', 'completed', 'stopped'] },
     revision: { type: 'integer', description: 'Revision of the last query event applied' },
     openedAt: time,

@@ -1,6 +1,10 @@
-/** Open an amplification query: the task becomes the root node's question. */
+/**
+ * Open an amplification query: the task becomes the root node's question. Its limits come from the request,
+ * else the task class of the tenant's settings, else the tenant's defaults; the event records which.
+ */
 import type { JsonValue } from '../../ledger/entry.js';
-import { isJsonValue, type AmplificationQueryOpened } from '../query.events.js';
+import { MAX_DEPTH_LIMIT, type TenantSettings } from '../../tenants/tenant-settings.js';
+import { isJsonValue, QUERY_OPENED_SCHEMA, type AmplificationQueryOpened, type LimitSource } from '../query.events.js';
 import { invalid, refuse, requireId, requireText, requireUnitInterval } from '../query.guards.js';
 import type { QueryState } from '../query.state.js';
 
@@ -9,31 +13,49 @@ export interface OpenQueryCommand {
   rootNodeId: string;
   task: string;
   input: JsonValue;
-  /** Integer 1..16; default 3. Bounds the recursion so one query cannot fan out without limit. */
+  /** A task class of the tenant's settings; its limits apply where the request states none. */
+  taskClass?: string;
+  /** Integer 1..MAX_MAX_DEPTH. Bounds the recursion so one query cannot fan out without limit. */
   maxDepth?: number;
-  /** 0..1; default 0.7. Answers below it are the ones to escalate to a human. */
+  /** 0..1. Proxy answers below it are escalated to a human. */
   confidenceThreshold?: number;
 }
 
 export const MAX_TASK_LENGTH = 4000;
-export const DEFAULT_MAX_DEPTH = 3;
-export const MAX_MAX_DEPTH = 16;
-export const DEFAULT_CONFIDENCE_THRESHOLD = 0.7;
+/** A request may not ask for more depth than the tenant's settings could grant. */
+export const MAX_MAX_DEPTH = MAX_DEPTH_LIMIT;
+export const MAX_TASK_CLASS_LENGTH = 100;
 
-export function decideOpenQuery(command: OpenQueryCommand, state: QueryState): [AmplificationQueryOpened] {
+/** Pure: the tenant's settings are read by the handler and passed in. */
+export function decideOpenQuery(
+  command: OpenQueryCommand,
+  state: QueryState,
+  settings: TenantSettings,
+): [AmplificationQueryOpened] {
   const queryId = requireId(command.queryId, 'queryId');
   const rootNodeId = requireId(command.rootNodeId, 'rootNodeId');
   const task = requireText(command.task, 'task', MAX_TASK_LENGTH);
   // `undefined` is not JSON: the input must be stated, even if only as null.
   if (command.input === undefined || !isJsonValue(command.input)) throw invalid('input', 'must be a JSON value');
-  const maxDepth = command.maxDepth ?? DEFAULT_MAX_DEPTH;
-  if (!Number.isInteger(maxDepth) || maxDepth < 1 || maxDepth > MAX_MAX_DEPTH) {
-    throw invalid('maxDepth', `must be an integer between 1 and ${MAX_MAX_DEPTH}`);
+  if (command.maxDepth !== undefined) requireDepth(command.maxDepth, 'maxDepth');
+  if (command.confidenceThreshold !== undefined) requireUnitInterval(command.confidenceThreshold, 'confidenceThreshold');
+  const taskClass = command.taskClass === undefined ? null : requireText(command.taskClass, 'taskClass', MAX_TASK_CLASS_LENGTH);
+
+  const amplification = settings.amplification;
+  // Own property only: a task class named `__proto__` or `toString` must not resolve to Object.prototype.
+  if (taskClass !== null && !Object.prototype.hasOwnProperty.call(amplification.taskClasses, taskClass)) {
+    throw refuse('QUERY.UNKNOWN_TASK_CLASS', `Task class ${taskClass} is not defined in the tenant's settings`, { taskClass });
   }
-  const confidenceThreshold = requireUnitInterval(
-    command.confidenceThreshold ?? DEFAULT_CONFIDENCE_THRESHOLD,
-    'confidenceThreshold',
+  const limits = taskClass === null ? undefined : amplification.taskClasses[taskClass];
+  const [maxDepth, maxDepthSource] = pick(command.maxDepth, limits?.maxDepth, amplification.defaultMaxDepth);
+  const [confidenceThreshold, thresholdSource] = pick(
+    command.confidenceThreshold,
+    limits?.confidenceThreshold,
+    amplification.defaultConfidenceThreshold,
   );
+  // Settings are validated where they are written; checked again so a bad value can never reach the log.
+  requireDepth(maxDepth, 'maxDepth');
+  requireUnitInterval(confidenceThreshold, 'confidenceThreshold');
 
   // Even a stopped query keeps its stream: ids are never reused, so the history stays unambiguous.
   if (state.status !== 'none') throw refuse('QUERY.ALREADY_EXISTS', `Query ${queryId} already exists`, { queryId });
@@ -41,8 +63,31 @@ export function decideOpenQuery(command: OpenQueryCommand, state: QueryState): [
   return [
     {
       type: 'AmplificationQueryOpened',
-      schema: 1,
-      data: { queryId, rootNodeId, task, input: command.input, question: task, maxDepth, confidenceThreshold },
+      schema: QUERY_OPENED_SCHEMA,
+      data: {
+        queryId,
+        rootNodeId,
+        task,
+        input: command.input,
+        question: task,
+        maxDepth,
+        confidenceThreshold,
+        taskClass,
+        limitSources: { maxDepth: maxDepthSource, confidenceThreshold: thresholdSource },
+      },
     },
   ];
+}
+
+function pick(requested: number | undefined, fromClass: number | undefined, tenantDefault: number): [number, LimitSource] {
+  if (requested !== undefined) return [requested, 'request'];
+  if (fromClass !== undefined) return [fromClass, 'taskClass'];
+  return [tenantDefault, 'tenantDefault'];
+}
+
+function requireDepth(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_MAX_DEPTH) {
+    throw invalid(field, `must be an integer between 1 and ${MAX_MAX_DEPTH}`);
+  }
+  return value;
 }

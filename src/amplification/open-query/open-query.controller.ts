@@ -19,7 +19,12 @@ export class OpenQueryController {
   @Post()
   @HttpCode(201)
   @Roles('pipeline')
-  @ApiOperation({ summary: 'Open an amplification query (the task becomes the root node)' })
+  @ApiOperation({
+    summary: 'Open an amplification query (the task becomes the root node)',
+    description:
+      "maxDepth and confidenceThreshold come from the request, else the named task class of the tenant's settings, " +
+      "else the tenant's defaults; the tree's limitSources says which.",
+  })
   @ApiCommandResponse(201, OpenQueryResponseSchema, 'Opened; `Location` names the decision tree')
   @ApiProblems(
     'REQUEST.VALIDATION_FAILED',
@@ -28,6 +33,7 @@ export class OpenQueryController {
     'REQUEST.UNSUPPORTED_MEDIA_TYPE',
     'REQUEST.IDEMPOTENCY_KEY_REUSED',
     'QUERY.INVALID_COMMAND',
+    'QUERY.UNKNOWN_TASK_CLASS',
   )
   async open(
     @ZodBody(OpenQueryBodySchema) body: OpenQueryBody,

@@ -19,7 +19,11 @@ export class OverrideAnswerController {
   @Post(':queryId/nodes/:nodeId/override')
   @HttpCode(200)
   @Roles('overseer')
-  @ApiOperation({ summary: "Override a node's current answer (the original stays in the history); also after completion" })
+  @ApiOperation({
+    summary:
+      "Override a node's current answer, whoever gave it (human, proxy, ensemble, composed); " +
+      'the original stays in the history; also after completion',
+  })
   @ApiCommandResponse(200, NodeCommandResponseSchema, 'Overridden')
   @ApiProblems(...NODE_COMMAND_PROBLEMS, 'QUERY.NODE_NOT_ANSWERED', 'QUERY.RATIONALE_REQUIRED', 'QUERY.OVERRIDE_UNCHANGED')
   async override(

@@ -88,6 +88,43 @@ describe('override-answer', () => {
     });
   });
 
+  describe('given machine answers', () => {
+    it('when a proxy answer is overridden, then HumanOverrideRecorded with the proxy answer as previousAnswer; the original is kept', () => {
+      const events = decideOverrideAnswer(cmd({ answer: 'no' }), given(...history.proxyAnswered()));
+      expect(events).toEqual([ev.overridden('n-1', 'no', 'the label was revised in 2025', 'yes')]);
+      const after = given(...history.proxyAnswered(), ...events);
+      const n1 = after.status === 'none' ? undefined : after.nodes.get('n-1');
+      expect(n1?.answer).toMatchObject({ text: 'yes', kind: 'proxy', proxyVersionId: 'p-prod', jobId: 'j-1' });
+      expect(n1?.overrides).toHaveLength(1);
+    });
+
+    it('when an ensemble answer is overridden, then allowed', () => {
+      const members = [
+        { jobId: 'j-1', proxyVersionId: 'p-prod', answer: 'yes', confidence: 1 },
+        { jobId: 'j-2', proxyVersionId: 'p-prod2', answer: 'yes', confidence: 1 },
+        { jobId: 'j-3', proxyVersionId: 'p-shadow', answer: 'yes', confidence: 1 },
+      ];
+      const state = given(
+        ...history.ensemblePending(),
+        ...members.map((m) => ev.inferred('n-1', m.jobId, m.proxyVersionId, m.answer, m.confidence)),
+        ev.aggregated('n-1', members),
+      );
+      expect(decideOverrideAnswer(cmd({ answer: 'no' }), state)).toEqual([ev.overridden('n-1', 'no', 'the label was revised in 2025', 'yes')]);
+    });
+
+    it('when the answer a human gave after an escalation is overridden, then allowed', () => {
+      const state = given(...history.lowConfidence(), ev.answered('n-1', 'yes'));
+      expect(decideOverrideAnswer(cmd({ answer: 'no' }), state)).toHaveLength(1);
+    });
+
+    it.each([
+      ['with a pending job', history.proxyPending()],
+      ['escalated, not yet answered by a human', history.lowConfidence()],
+    ])('when a node %s is overridden, then QUERY.NODE_NOT_ANSWERED: a low-confidence result is not an answer', (_, events) => {
+      expect(refusal(() => decideOverrideAnswer(cmd(), given(...events))).code).toBe('QUERY.NODE_NOT_ANSWERED');
+    });
+  });
+
   describe('given a completed query', () => {
     it('when any answer is overridden, then it is allowed (a delivered answer can be corrected)', () => {
       expect(decideOverrideAnswer(cmd({ nodeId: ROOT, answer: 'unsafe' }), given(...history.completed()))).toEqual([

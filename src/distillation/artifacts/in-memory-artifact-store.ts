@@ -1,0 +1,34 @@
+/** The artifact store in memory: for tests, and for tools that never need the bytes to outlive the process. */
+import { Readable } from 'node:stream';
+import { checkPut, digestHex, type ArtifactInfo, type ArtifactStore, type OpenedArtifact, type PutResult } from './artifact-store.port.js';
+
+export class InMemoryArtifactStore implements ArtifactStore {
+  private readonly artifacts = new Map<string, Buffer>();
+
+  async put(bytes: Uint8Array, options: { expectedSha256?: string } = {}): Promise<PutResult> {
+    const sha256 = checkPut(bytes, options);
+    const existing = this.artifacts.get(sha256);
+    if (existing !== undefined) return { sha256, sizeBytes: existing.length, created: false };
+    // A private copy: the caller may reuse its buffer.
+    this.artifacts.set(sha256, Buffer.from(bytes));
+    return { sha256, sizeBytes: bytes.length, created: true };
+  }
+
+  async get(sha256: string): Promise<Uint8Array | null> {
+    digestHex(sha256);
+    const bytes = this.artifacts.get(sha256);
+    return bytes === undefined ? null : Buffer.from(bytes);
+  }
+
+  async stat(sha256: string): Promise<ArtifactInfo | null> {
+    digestHex(sha256);
+    const bytes = this.artifacts.get(sha256);
+    return bytes === undefined ? null : { sha256, sizeBytes: bytes.length };
+  }
+
+  async openRead(sha256: string): Promise<OpenedArtifact | null> {
+    digestHex(sha256);
+    const bytes = this.artifacts.get(sha256);
+    return bytes === undefined ? null : { sha256, sizeBytes: bytes.length, stream: Readable.from([Buffer.from(bytes)]) };
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * Reading stored events of the distillation context back: field readers that name the event and the field in
+ * the error, and the meta every `evolve` needs. A malformed event in a signed log is a defect, never a client
+ * mistake: the readers throw an internal `LedgerError` (500, logged) rather than half-apply it.
+ * Plain TypeScript: no Nest, no storage.
+ */
+import { LedgerError } from '../common/ledger-error.js';
+import type { Actor, JsonObject, JsonValue, Role } from '../ledger/entry.js';
+import { cloneJson, isDigest, isId, isJsonObject, isUnit } from './distillation.values.js';
+
+/** Meta of a recorded entry that an aggregate needs: whose tenant, who acted, when. */
+export type RecordedMeta = { tenant: string; actor: Actor; recordedAt: string };
+
+/** The entry fields the parsers read; an `UnsignedEntry` / `SignedEntry` satisfies it. */
+export type RecordableEntry = {
+  type: string;
+  schema: number;
+  data: JsonObject;
+  meta: { tenant: string; actor: Actor; recordedAt: string };
+  revision: number;
+};
+
+/** An event as read back from its stream: `evolve`'s input. */
+export type Recorded<E> = E & { meta: RecordedMeta; revision: number };
+
+/** `(type, reason) => LedgerError` of one aggregate, e.g. `DISTILLATION.EVENT_INVALID`. */
+export type BadEvent = (type: string, reason: string) => LedgerError;
+
+export function badEventOf(code: string): BadEvent {
+  return (type, reason) =>
+    new LedgerError(code, 'internal', `Stored event ${type} is invalid: ${reason}`, { eventType: type, reason });
+}
+
+/** Copies and checks the meta and revision of a stored entry, so a state never aliases the entry. */
+export function recordedMeta(entry: RecordableEntry, bad: BadEvent): { meta: RecordedMeta; revision: number } {
+  const meta = entry.meta;
+  if (
+    meta === null ||
+    typeof meta !== 'object' ||
+    typeof meta.tenant !== 'string' ||
+    typeof meta.recordedAt !== 'string' ||
+    typeof meta.actor?.sub !== 'string' ||
+    typeof meta.actor?.role !== 'string'
+  ) {
+    throw bad(entry.type, 'meta lacks tenant, actor or recordedAt');
+  }
+  if (!Number.isSafeInteger(entry.revision) || entry.revision < 0) throw bad(entry.type, 'bad revision');
+  return {
+    meta: { tenant: meta.tenant, actor: { sub: meta.actor.sub, role: meta.actor.role as Role }, recordedAt: meta.recordedAt },
+    revision: entry.revision,
+  };
+}
+
+/** The data object of a stored entry, checked to be an object. */
+export function dataOf(entry: { type: string; data: JsonObject }, bad: BadEvent): JsonObject {
+  const d = entry.data;
+  if (d === null || typeof d !== 'object' || Array.isArray(d)) throw bad(entry.type, 'data is not an object');
+  return d;
+}
+
+/** Field readers over one stored object (an event's data, or a nested object of it). */
+export class Fields {
+  constructor(
+    private readonly type: string,
+    private readonly data: JsonObject,
+    private readonly bad: BadEvent,
+    /** Where `data` sits in the event, for the error ("data", "data.artifact"). */
+    private readonly path = 'data',
+  ) {}
+
+  fail(field: string, expected: string): never {
+    throw this.bad(this.type, `${this.path}.${field} must be ${expected}`);
+  }
+
+  raw(field: string): JsonValue | undefined {
+    return Object.prototype.hasOwnProperty.call(this.data, field) ? this.data[field] : undefined;
+  }
+
+  str(field: string): string {
+    const v = this.raw(field);
+    return typeof v === 'string' ? v : this.fail(field, 'a string');
+  }
+
+  id(field: string): string {
+    const v = this.raw(field);
+    return isId(v) ? v : this.fail(field, 'an id');
+  }
+
+  idOrNull(field: string): string | null {
+    return this.raw(field) === null ? null : this.id(field);
+  }
+
+  digest(field: string): string {
+    const v = this.raw(field);
+    return isDigest(v) ? v : this.fail(field, 'a sha256:<hex> digest');
+  }
+
+  int(field: string): number {
+    const v = this.raw(field);
+    return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? v : this.fail(field, 'a non-negative integer');
+  }
+
+  unit(field: string): number {
+    const v = this.raw(field);
+    return isUnit(v) ? v : this.fail(field, 'a number in [0, 1]');
+  }
+
+  unitOrNull(field: string): number | null {
+    return this.raw(field) === null ? null : this.unit(field);
+  }
+
+  num(field: string): number {
+    const v = this.raw(field);
+    return typeof v === 'number' && Number.isFinite(v) ? v : this.fail(field, 'a finite number');
+  }
+
+  numOrNull(field: string): number | null {
+    return this.raw(field) === null ? null : this.num(field);
+  }
+
+  bool(field: string): boolean {
+    const v = this.raw(field);
+    return typeof v === 'boolean' ? v : this.fail(field, 'a boolean');
+  }
+
+  literal<const T extends string>(field: string, allowed: readonly T[]): T {
+    const v = this.raw(field);
+    return typeof v === 'string' && (allowed as readonly string[]).includes(v) ? (v as T) : this.fail(field, allowed.join(' | '));
+  }
+
+  strings(field: string): string[] {
+    const v = this.raw(field);
+    if (!Array.isArray(v) || !v.every((item) => typeof item === 'string')) return this.fail(field, 'an array of strings');
+    return [...(v as string[])];
+  }
+
+  jsonObject(field: string): JsonObject {
+    const v = this.raw(field);
+    // A structured clone: the state never aliases the stored entry.
+    return isJsonObject(v) ? cloneJson(v) : this.fail(field, 'a JSON object');
+  }
+
+  /** Readers over a nested object. */
+  object(field: string): Fields {
+    const v = this.raw(field);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return this.fail(field, 'an object');
+    return new Fields(this.type, v, this.bad, `${this.path}.${field}`);
+  }
+
+  /** Readers over each object of an array. */
+  objects(field: string): Fields[] {
+    const v = this.raw(field);
+    if (!Array.isArray(v)) return this.fail(field, 'an array');
+    return v.map((item, i) => {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) return this.fail(`${field}[${i}]`, 'an object');
+      return new Fields(this.type, item, this.bad, `${this.path}.${field}[${i}]`);
+    });
+  }
+}
+
+/** Compile-time exhaustiveness check for a `switch` over a union; throws if an unexpected value slips through. */
+export function assertNever(value: never, code = 'DISTILLATION.UNREACHABLE'): never {
+  throw new LedgerError(code, 'internal', `Unexpected value: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,136 @@
+import { LedgerError } from '../common/ledger-error.js';
+import type { IntegratedEntry } from '../ledger/entry.js';
+import type { EventStore, Subscription } from '../ledger/event-store.port.js';
+import { statusOf, type Projection, type ProjectionStatus } from './projection.js';
+
+/** What the host needs of the event store. */
+export type LiveSource = Pick<EventStore, 'subscribe' | 'size'>;
+
+interface Waiter {
+  target: number;
+  resolve(): void;
+  reject(error: unknown): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** How long a read waits for the projections to reach the log's size before it answers 503. */
+export const DEFAULT_CATCH_UP_TIMEOUT_MS = 30_000;
+
+/**
+ * Runs a set of projections live: one store subscription from position 0 applies every entry to each of them,
+ * in order. `catchUp()` gives reads read-your-writes: it resolves once every entry integrated before the call
+ * (the store's size then) has been applied.
+ *
+ * A projection that throws stops the host (the subscription ends; reads then fail with `PROJECTIONS.FAILED`):
+ * a projection that skipped an entry would silently diverge from a rebuild.
+ */
+export class ProjectionHost {
+  private subscription: Subscription | null = null;
+  private next = 0;
+  private failure: LedgerError | null = null;
+  private waiters: Waiter[] = [];
+
+  constructor(
+    private readonly source: LiveSource,
+    readonly projections: readonly Projection[],
+    private readonly catchUpTimeoutMs = DEFAULT_CATCH_UP_TIMEOUT_MS,
+  ) {
+    const names = new Set(projections.map((projection) => projection.name));
+    if (names.size !== projections.length) throw new TypeError('ProjectionHost: projection names must be unique');
+  }
+
+  /** The next position every projection will apply. */
+  get position(): number {
+    return this.next;
+  }
+
+  /** Starts following the log from the projections' position (0 for fresh ones). Idempotent. */
+  start(): void {
+    if (this.subscription) return;
+    const from = Math.min(...this.projections.map((projection) => projection.position));
+    if (this.projections.some((projection) => projection.position !== from))
+      throw new TypeError('ProjectionHost: the projections must all be at the same position');
+    this.next = from;
+    this.subscription = this.source.subscribe(from, (entry) => this.onEntry(entry));
+  }
+
+  /**
+   * Resolves once every entry integrated before this call is applied. Rejects with `PROJECTIONS.FAILED` when
+   * a projection has failed, `PROJECTIONS.LAGGING` (503) after the timeout, `PROJECTIONS.STOPPED` once stopped.
+   */
+  async catchUp(timeoutMs = this.catchUpTimeoutMs): Promise<void> {
+    const target = await this.source.size();
+    if (this.failure) throw this.failure;
+    if (this.next >= target) return;
+    if (!this.subscription) throw stopped();
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { target, resolve, reject, timer: undefined };
+      waiter.timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((other) => other !== waiter);
+        reject(
+          new LedgerError('PROJECTIONS.LAGGING', 'unavailable', `the projections are at position ${this.next}, the log at ${target}; try again`, {
+            position: this.next,
+            size: target,
+          }),
+        );
+      }, timeoutMs);
+      waiter.timer.unref?.();
+      this.waiters.push(waiter);
+    });
+  }
+
+  /** Name, position, entries folded and digest of each projection (digests are computed now, or cached). */
+  status(): ProjectionStatus[] {
+    if (this.failure) throw this.failure;
+    return this.projections.map(statusOf);
+  }
+
+  /** Stops following the log; pending `catchUp` calls reject. Resolves once no entry is being applied. */
+  async stop(): Promise<void> {
+    const subscription = this.subscription;
+    this.subscription = null;
+    this.settle(stopped());
+    await subscription?.close();
+  }
+
+  private onEntry(entry: IntegratedEntry): void {
+    if (this.failure) throw this.failure;
+    try {
+      for (const projection of this.projections) projection.apply(entry);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.failure = new LedgerError('PROJECTIONS.FAILED', 'internal', `a projection failed at position ${entry.position}: ${message}`, {
+        position: entry.position,
+        ...(error instanceof LedgerError ? { cause: error.code } : {}),
+      });
+      this.settle(this.failure);
+      // Rethrown: the subscription stops here instead of feeding entries past the one that failed.
+      throw this.failure;
+    }
+    this.next = entry.position + 1;
+    if (this.waiters.length > 0) this.release();
+  }
+
+  private release(): void {
+    const still: Waiter[] = [];
+    for (const waiter of this.waiters) {
+      if (waiter.target <= this.next) {
+        clearTimeout(waiter.timer);
+        waiter.resolve();
+      } else still.push(waiter);
+    }
+    this.waiters = still;
+  }
+
+  private settle(error: unknown): void {
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(error);
+    }
+    this.waiters = [];
+  }
+}
+
+function stopped(): LedgerError {
+  return new LedgerError('PROJECTIONS.STOPPED', 'unavailable', 'the projections are not running');
+}

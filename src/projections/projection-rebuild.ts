@@ -1,0 +1,78 @@
+import { dataPaths } from '../ledger/embedded-ledger.js';
+import { LeanEntryReader } from './lean-entry.reader.js';
+import { statusOf, type Projection, type ProjectionEntry, type ProjectionStatus } from './projection.js';
+import { createProjections } from './projections.registry.js';
+
+/**
+ * Where a rebuild reads the log: the event store itself, its read-only reader (`SqliteEventStoreReader`), or
+ * the lean SQLite batch reader (`LeanEntryReader`). All read global positions, in order, from position 0.
+ */
+export interface RebuildSource {
+  /** Number of integrated entries. */
+  size(): Promise<number>;
+  /** Up to `limit` entries at positions ≥ `fromPosition`, in position order. */
+  readAll(fromPosition: number, limit: number): Promise<ProjectionEntry[]>;
+}
+
+export interface RebuildResult {
+  /** Entries folded (= the log's size when the rebuild started). */
+  entries: number;
+  /** Seconds spent reading and folding, buffered folds included (digests excluded: computed afterwards). */
+  foldSeconds: number;
+  projections: ProjectionStatus[];
+}
+
+/**
+ * Rows per read: large enough that the per-call cost vanishes, small enough that a batch's rows and parsed
+ * entries die young (8,192 measured ~40% slower than 1,024 on a 100,000-entry log: the batch outlived V8's
+ * young generation and was copied into the old one).
+ */
+export const REBUILD_BATCH = 1024;
+
+/**
+ * Folds fresh projections over the whole log, from position 0 to the size it has when the call starts, then
+ * computes each digest. `onProgress(applied, total)` is called after each batch.
+ */
+export async function rebuildProjections(
+  source: RebuildSource,
+  projections: readonly Projection[],
+  onProgress?: (applied: number, total: number) => void,
+): Promise<RebuildResult> {
+  if (projections.some((projection) => projection.position !== 0)) throw new TypeError('rebuildProjections: the projections must be fresh');
+  const total = await source.size();
+  const started = process.hrtime.bigint();
+  let next = 0;
+  while (next < total) {
+    const batch = await source.readAll(next, Math.min(REBUILD_BATCH, total - next));
+    if (batch.length === 0) break;
+    // Entry by entry over the projections (as the live host does): the projections' shared event parser then
+    // parses each entry once (it caches the last one).
+    for (let i = 0; i < batch.length; i++) {
+      const entry = batch[i]!;
+      for (let p = 0; p < projections.length; p++) projections[p]!.apply(entry);
+    }
+    next = batch[batch.length - 1]!.position + 1;
+    onProgress?.(next, total);
+  }
+  for (const projection of projections) projection.settle?.();
+  const foldSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { entries: next, foldSeconds, projections: projections.map(statusOf) };
+}
+
+/**
+ * `ida-ledger rebuild`: fresh instances of every projection of the service, folded from a data folder's
+ * `ledger.sqlite`, opened read-only (also while a service has it open).
+ */
+export async function rebuildDataDir(dataDir: string, onProgress?: (applied: number, total: number) => void): Promise<RebuildResult> {
+  const reader = LeanEntryReader.open(dataPaths(dataDir).database);
+  try {
+    return await rebuildProjections(reader, createProjections().all, onProgress);
+  } finally {
+    reader.close();
+  }
+}
+
+/** Name, position, entries folded and digest of each freshly rebuilt projection of a data folder. */
+export async function rebuildProjectionsFromDataDir(dataDir: string): Promise<ProjectionStatus[]> {
+  return (await rebuildDataDir(dataDir)).projections;
+}
