@@ -6,10 +6,13 @@
  * rebuild from position 0, and the offline verifier run over the resulting ledger.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { rootOfLeaves } from '../src/ledger/merkle.js';
+import { checkDataset } from '../src/cli/dataset-check.js';
 import { exportLedger, verifyOffline } from '../src/cli/offline-ledger.js';
+import { exportPaths } from '../src/ledger/ledger-export.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 
 const TENANT = 'acme';
@@ -261,5 +264,17 @@ describe('two IDA iterations over HTTP', () => {
     expect(exported.entries).toBe(await t.ledger.store.size());
     const report = await verifyOffline({ exportDir });
     expect(report.ok).toBe(true);
+
+    // Which answers trained each student, proved from the export alone.
+    for (const run of [state.run1, state.run2]) {
+      expect(await checkDataset({ exportDir }, run.runId)).toMatchObject({ ok: true, transcriptRoot: run.dataset.transcriptRoot });
+    }
+    expect(await checkDataset({ exportDir }, 'no-such-run')).toMatchObject({ ok: false });
+    // An answer changed in a transcript no longer gives the recorded root.
+    const lines = readFileSync(exportPaths(exportDir).entries, 'utf8').split('\n');
+    const answered = lines.findIndex((line) => line.includes('"HumanAnswerRecorded"') && line.includes(state.iteration0[0]));
+    lines[answered] = lines[answered]!.replace('"answer":"8"', '"answer":"9"');
+    writeFileSync(exportPaths(exportDir).entries, lines.join('\n'));
+    expect(await checkDataset({ exportDir }, state.run1.runId)).toMatchObject({ ok: false, reason: expect.stringContaining('transcriptRoot') });
   });
 });

@@ -1,3 +1,4 @@
+import { checkDataset } from './dataset-check.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { TOKEN_ROLES, type TokenRole } from '../auth/principal.js';
@@ -110,6 +111,24 @@ export function buildProgram(): Command {
       else if (report.ok)
         console.log(`OK: ${report.entries} entries verified; ${report.checkpointsVerified} checkpoints match; root ${report.rootHash}`);
       else console.log(`FAIL at position ${report.failure!.position}: ${report.failure!.reason}`);
+      decidedExitCodes.set(program, report.ok ? EXIT_OK : EXIT_FAILED);
+    });
+
+  program
+    .command('dataset')
+    .description("prove which transcript entries trained a distillation run: recompute its dataset root offline")
+    .requiredOption('--run <runId>', 'the distillation run')
+    .option('--export <dir>', 'an export folder (from `ida-ledger export`)')
+    .option('--data-dir <dir>', 'a data folder (reads ledger.sqlite read-only)')
+    .option('--json', 'print the report as JSON')
+    .action(async (options: { run: string; export?: string; dataDir?: string; json?: boolean }) => {
+      if (!!options.export === !!options.dataDir) throw new UsageError('give exactly one of --export DIR or --data-dir DIR');
+      const source = options.export ? { exportDir: options.export } : { dataDir: options.dataDir! };
+      const report = await checkDataset(source, options.run);
+      if (options.json) console.log(JSON.stringify(report));
+      else if (report.ok)
+        console.log(`OK: run ${report.runId} trained on ${report.leafCount} entries of ${report.queryIds!.length} queries; root ${report.transcriptRoot}`);
+      else console.log(`FAIL: run ${report.runId}: ${report.reason}`);
       decidedExitCodes.set(program, report.ok ? EXIT_OK : EXIT_FAILED);
     });
 
