@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
+import { callersOf } from './support/callers.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/u;
@@ -12,16 +13,9 @@ const TENANT = 'tenant-a';
 const OTHER_TENANT = 'tenant-b';
 
 let t: TestApp;
-const tokens: Record<string, string> = {};
-
-const bearer = (name: string) => ({ Authorization: `Bearer ${tokens[name]}` });
+const { bearer, mint, post } = callersOf(() => t);
 const api = () => request(t.server);
 const size = () => t.ledger.store.size();
-
-function post(path: string, who: string, body?: object, headers: Record<string, string> = {}) {
-  const req = api().post(path).set(bearer(who)).set(headers);
-  return body === undefined ? req : req.send(body);
-}
 
 async function openQuery(who = 'pipeline', body: object = { task: 'Is the dosage safe?', input: { patient: 'adult' } }) {
   const res = await post('/v1/queries', who, body).expect(201);
@@ -35,9 +29,6 @@ async function decompose(queryId: string, nodeId: string, subquestions: string[]
 
 beforeAll(async () => {
   t = await createTestApp();
-  const mint = async (name: string, role: Parameters<TestApp['token']>[0], tenant: string, sub?: string) => {
-    tokens[name] = await t.token(role, tenant, sub);
-  };
   await Promise.all([
     mint('pipeline', 'pipeline', TENANT, 'svc-orchestrator'),
     mint('overseer', 'overseer', TENANT, 'alice'),

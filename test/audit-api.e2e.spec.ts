@@ -653,7 +653,9 @@ describe('public surface: health and OpenAPI', () => {
 
   it('GET /health needs no token', async () => {
     const res = await w.api.get('/health').expect(200);
-    expect(res.body).toMatchObject({ status: 'ok', store: 'sqlite', size: 1, kid: w.t.ledger.keyRing.currentKid() });
+    // A fresh ledger holds the key activation and the shipped policy set's publication.
+    expect(res.body).toMatchObject({ status: 'ok', store: 'sqlite', size: await w.t.ledger.store.size(), kid: w.t.ledger.keyRing.currentKid() });
+    expect(res.body.size).toBe(2);
   });
 
   it('GET /docs serves the Swagger UI', async () => {

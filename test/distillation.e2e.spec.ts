@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { verifyDatasetRoot, datasetInclusionProof, verifyDatasetInclusion } from '../src/distillation/dataset-root.js';
+import { callersOf } from './support/callers.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 
 const PROBLEM = /^application\/problem\+json/u;
@@ -19,16 +20,9 @@ const MAX_ARTIFACT = 64 * 1024;
 const TRAINING = `sha256:${'cd'.repeat(32)}`;
 
 let t: TestApp;
-const tokens: Record<string, string> = {};
+const { bearer, get, mint, post } = callersOf(() => t);
 const api = () => request(t.server);
 const size = () => t.ledger.store.size();
-const bearer = (who: string) => ({ Authorization: `Bearer ${tokens[who]}` });
-
-function post(path: string, who: string, body?: object, headers: Record<string, string> = {}) {
-  const req = api().post(path).set(bearer(who)).set(headers);
-  return body === undefined ? req : req.send(body);
-}
-const get = (path: string, who: string) => api().get(path).set(bearer(who));
 
 function upload(bytes: Buffer, who = 'pipeline', headers: Record<string, string> = {}) {
   return api().post('/v1/artifacts').set(bearer(who)).set('Content-Type', 'application/octet-stream').set(headers).send(bytes);
@@ -61,9 +55,6 @@ async function expectRefusal(send: () => request.Test, status: number, code: str
 
 beforeAll(async () => {
   t = await createTestApp({ ARTIFACT_MAX_BYTES: String(MAX_ARTIFACT) });
-  const mint = async (name: string, role: Parameters<TestApp['token']>[0], tenant: string, sub: string) => {
-    tokens[name] = await t.token(role, tenant, sub);
-  };
   await Promise.all([
     mint('pipeline', 'pipeline', TENANT, 'svc-orchestrator'),
     mint('alice', 'overseer', TENANT, 'alice'),

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import type { JsonObject } from '../src/ledger/entry.js';
+import { callersOf } from './support/callers.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
 
 const PROBLEM = /^application\/problem\+json/u;
@@ -20,16 +21,9 @@ const CLASS_TENANT = 'tenant-c';
 const GATES = { minFidelity: 0.8, maxDrift: 0.2, minAgreement: 0.8, maxRecalibrationAgeDays: 30 };
 
 let t: TestApp;
-const tokens: Record<string, string> = {};
-
-const bearer = (name: string) => ({ Authorization: `Bearer ${tokens[name]}` });
+const { bearer, mint, post } = callersOf(() => t);
 const api = () => request(t.server);
 const size = () => t.ledger.store.size();
-
-function post(path: string, who: string, body?: object, headers: Record<string, string> = {}) {
-  const req = api().post(path).set(bearer(who)).set(headers);
-  return body === undefined ? req : req.send(body);
-}
 
 /** Appends events as another context of the service would: signed, with the tenant's meta. */
 async function appendAs(tenant: string, stream: string, events: { type: string; schema?: number; data: JsonObject }[]) {
@@ -100,9 +94,6 @@ async function types(queryId: string) {
 
 beforeAll(async () => {
   t = await createTestApp();
-  const mint = async (name: string, role: Parameters<TestApp['token']>[0], tenant: string, sub?: string) => {
-    tokens[name] = await t.token(role, tenant, sub);
-  };
   await Promise.all([
     mint('pipeline', 'pipeline', TENANT, 'svc-orchestrator'),
     mint('overseer', 'overseer', TENANT, 'alice'),

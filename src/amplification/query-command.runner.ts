@@ -9,6 +9,12 @@ import { Command } from '@nestjs/cqrs';
 import type { Principal } from '../auth/principal.js';
 import { CLOCK, type Clock } from '../common/clock.js';
 import {
+  eventStreamCommand,
+  type EventStreamCommand,
+  type EventStreamKind,
+  type RecordedStreamCommand,
+} from '../common/commands/event-stream-command.js';
+import {
   loadStream,
   StreamCommandRunner,
   type CommandEnvelope,
@@ -16,11 +22,9 @@ import {
 } from '../common/commands/stream-command.runner.js';
 import { ID_GENERATOR, type IdGenerator } from '../common/ids.js';
 import { LedgerError } from '../common/ledger-error.js';
-import type { SignedEntry } from '../ledger/entry.js';
 import type { EventStore } from '../ledger/event-store.port.js';
 import { EVENT_STORE } from '../ledger/ledger.tokens.js';
-import { parseQueryEvent, toProposed, type QueryEvent, type QueryEventType } from './query.events.js';
-import type { QueryDecideContext } from './query.guards.js';
+import { parseQueryEvent, type QueryEvent, type QueryEventType } from './query.events.js';
 import { rehydrate, type QueryState } from './query.state.js';
 
 export { MAX_APPEND_ATTEMPTS, retryDelayMs, type CommandEnvelope } from '../common/commands/stream-command.runner.js';
@@ -55,34 +59,18 @@ export interface QueryCommandResponse {
 
 export type CommandOutcome<R extends QueryCommandResponse> = StreamCommandOutcome<R>;
 
-/** The data of a recorded query event of type `T`. */
-export type EventData<T extends QueryEventType> = Extract<QueryEvent, { type: T }>['data'];
+/** What a command recorded, as its response is built from it (on a replay too); `queryId` names its query. */
+export type RecordedCommand<T extends QueryEventType> = Omit<RecordedStreamCommand<QueryEvent, T>, 'id'> & { queryId: string };
 
-/** What a command recorded, as its response is built from it (on a replay too). */
-export interface RecordedCommand<T extends QueryEventType> {
-  /** The query of the command's stream. */
-  queryId: string;
-  /** Revision of the command's last entry (what the response and its ETag report). */
-  revision: number;
-  /** The data of the command's first event, of the spec's `eventType`. */
-  data: EventData<T>;
-  /** Every event the command recorded, in order (the first one included). */
-  events: QueryEvent[];
-}
-
-/** How one command plugs into the runner. */
-export interface QueryCommandSpec<R extends QueryCommandResponse, T extends QueryEventType> {
+/**
+ * How one command plugs into the runner: `eventType`, `sameRequest` (same node, same payload) and `decide` as
+ * any `EventStreamCommand`, on the query `queryId`.
+ */
+export interface QueryCommandSpec<R extends QueryCommandResponse, T extends QueryEventType>
+  extends Pick<EventStreamCommand<QueryState, QueryEvent, R, T>, 'eventType' | 'sameRequest' | 'decide'> {
   queryId: string;
   /** `create`: opens the stream (expected `no_stream`); `update`: the query must exist (else 404). */
   mode: 'create' | 'update';
-  /** The event type the command records first; a reused Idempotency-Key is checked against it. */
-  eventType: T;
-  /**
-   * True when the first event recorded under a reused Idempotency-Key (of `eventType`, on the same query) is
-   * what THIS request would have produced (same node, same payload). Else 422 REQUEST.IDEMPOTENCY_KEY_REUSED.
-   */
-  sameRequest(recorded: EventData<T>): boolean;
-  decide(state: QueryState, ctx: QueryDecideContext): QueryEvent[];
   /** The response, from the command's recorded entries only, so a replay can rebuild it exactly. */
   respond(recorded: RecordedCommand<T>): R;
 }
@@ -106,6 +94,16 @@ export function queryNotFound(queryId: string): LedgerError {
   return new LedgerError('QUERY.NOT_FOUND', 'not_found', 'Query not found', { queryId });
 }
 
+const QUERY_STREAMS: EventStreamKind<QueryState, QueryEvent> = {
+  prefix: QUERY_STREAM_PREFIX,
+  aggregate: 'Query',
+  codePrefix: 'QUERY',
+  notFound: queryNotFound,
+  rehydrate,
+  exists: (state) => state.status !== 'none',
+  parse: parseQueryEvent,
+};
+
 @Injectable()
 export class QueryCommandRunner {
   private readonly runner: StreamCommandRunner;
@@ -127,61 +125,17 @@ export class QueryCommandRunner {
     envelope: CommandEnvelope,
     spec: QueryCommandSpec<R, T>,
   ): Promise<CommandOutcome<R>> {
-    const respond = (entries: readonly SignedEntry[]): R => {
-      const first = firstEntry(entries);
-      return spec.respond({
-        queryId: queryIdOf(first),
-        revision: lastRevision(entries),
-        data: eventData(first, spec.eventType),
-        events: entries.map(parseQueryEvent),
-      });
-    };
-    return this.runner.run<QueryState, R>(envelope, {
-      stream: queryStream(spec.queryId),
-      mode: spec.mode,
-      aggregate: 'Query',
-      notFound: () => queryNotFound(spec.queryId),
-      rehydrate,
-      exists: (state) => state.status !== 'none',
-      // A new query's id is generated per request, so a replayed create may name any query stream.
-      ownsStream: (stream) => spec.mode === 'create' && stream.startsWith(QUERY_STREAM_PREFIX),
-      eventType: spec.eventType,
-      sameRequest: (entry) => spec.sameRequest(eventData(entry, spec.eventType)),
-      decide: (state, ctx) => spec.decide(state, ctx).map(toProposed),
-      respond,
-    });
+    return this.runner.run<QueryState, R>(
+      envelope,
+      eventStreamCommand(QUERY_STREAMS, {
+        id: spec.queryId,
+        // A new query's id is generated per request, so a replayed create may name any query stream.
+        mode: spec.mode === 'create' ? 'createWithNewId' : 'update',
+        eventType: spec.eventType,
+        sameRequest: (data) => spec.sameRequest(data),
+        decide: (state, ctx) => spec.decide(state, ctx),
+        respond: ({ id, ...recorded }) => spec.respond({ queryId: id, ...recorded }),
+      }),
+    );
   }
-}
-
-/** The query id of a `query-<id>` stream. */
-export function queryIdOf(entry: SignedEntry): string {
-  return entry.stream.startsWith(QUERY_STREAM_PREFIX) ? entry.stream.slice(QUERY_STREAM_PREFIX.length) : entry.stream;
-}
-
-/** Revision of the last entry of a command (what the response and its ETag report). */
-export function lastRevision(entries: readonly SignedEntry[]): number {
-  const last = entries[entries.length - 1];
-  if (last === undefined) throw new LedgerError('QUERY.NOTHING_RECORDED', 'internal', 'A command recorded no entry');
-  return last.revision;
-}
-
-/** The first entry of a command, typed by the caller's knowledge of what it recorded. */
-export function firstEntry(entries: readonly SignedEntry[]): SignedEntry {
-  const first = entries[0];
-  if (first === undefined) throw new LedgerError('QUERY.NOTHING_RECORDED', 'internal', 'A command recorded no entry');
-  return first;
-}
-
-/** The recorded entry as the typed query event it must be (a mismatch is a defect: 500, logged). */
-export function recordedEvent<T extends QueryEventType>(entry: SignedEntry, type: T): Extract<QueryEvent, { type: T }> {
-  const event = parseQueryEvent(entry);
-  if (event.type !== type) {
-    throw new LedgerError('QUERY.UNEXPECTED_ENTRY', 'internal', `Expected ${type} at revision ${entry.revision}, found ${event.type}`);
-  }
-  return event as Extract<QueryEvent, { type: T }>;
-}
-
-/** The data of the recorded entry, as the typed query event it must be (see `recordedEvent`). */
-function eventData<T extends QueryEventType>(entry: SignedEntry, type: T): EventData<T> {
-  return recordedEvent(entry, type).data as EventData<T>;
 }

@@ -3,15 +3,44 @@
  * Past-tense facts; every type carries a schema version so old versions can be upcast on read.
  * Plain TypeScript: no Nest, no storage.
  */
-import { LedgerError } from '../common/ledger-error.js';
-import type { Actor, JsonObject, JsonValue, ProposedEvent, Role } from '../ledger/entry.js';
+import { assertNever as assertNeverOf } from '../common/assert-never.js';
+import {
+  badEventOf,
+  eventTypeGuard,
+  openStoredEvent,
+  recordedMeta,
+  type Fields,
+  type RecordableEntry,
+  type Recorded,
+  type StoredEvent,
+} from '../common/events/stored-event-fields.js';
+import { canonicalJson } from '../ledger/canonical-json.js';
+import type { JsonObject, JsonValue, ProposedEvent } from '../ledger/entry.js';
+import { createHash } from 'node:crypto';
+import type { PolicyDecisionRecordedData } from '../policy/policy-decision.js';
 
 /**
- * Schema version of every event type that has only ever had one. `AmplificationQueryOpened` is written at
- * `QUERY_OPENED_SCHEMA`; `parseQueryEvent` upcasts its older versions on read (never rewriting the log).
+ * Schema version of every event type that has only ever had one. `AmplificationQueryOpened`,
+ * `InferenceRequested` and `InferenceCompleted` are written at the versions below; `parseQueryEvent` upcasts
+ * their older versions on read (never rewriting the log).
  */
 export const QUERY_EVENT_SCHEMA = 1 as const;
-export const QUERY_OPENED_SCHEMA = 2 as const;
+export const QUERY_OPENED_SCHEMA = 3 as const;
+/** 2: the model input and its digest (docs/policy-gate.md). */
+export const INFERENCE_REQUESTED_SCHEMA = 2 as const;
+/** 2: the granted worker's fields (worker, grant, decision position, provider, timing, result signature). */
+export const INFERENCE_COMPLETED_SCHEMA = 2 as const;
+
+/** How sensitive a query's data is: the policy gate's `context.dataClassification`. */
+export const DATA_CLASSIFICATIONS = ['public', 'internal', 'confidential', 'restricted'] as const;
+export type DataClassification = (typeof DATA_CLASSIFICATIONS)[number];
+/** What a query opened without a classification (and every schema 1/2 opening, upcast) is. */
+export const DEFAULT_DATA_CLASSIFICATION: DataClassification = 'internal';
+
+/** `sha256:` of the RFC 8785 JSON of a model input: `InferenceRequested.inputDigest` and the grant's `input`. */
+export function modelInputDigest(input: JsonValue): string {
+  return `sha256:${createHash('sha256').update(canonicalJson(input)).digest('hex')}`;
+}
 
 /**
  * Where a query's limit came from. `unrecorded`: a schema-1 opening, written before the source was recorded;
@@ -34,6 +63,8 @@ export type AmplificationQueryOpenedData = {
   /** The task class named at opening (it must exist in the tenant's settings then), else null. */
   taskClass: string | null;
   limitSources: LimitSources;
+  /** Schema 3; `internal` when upcast from 1 or 2. */
+  dataClassification: DataClassification;
 };
 export type DelegatedSubquery = { nodeId: string; question: string };
 export type SubqueriesDelegatedData = { nodeId: string; children: DelegatedSubquery[] };
@@ -62,7 +93,16 @@ export type InferenceRequestedData = {
   artifactSha256: string;
   question: string;
   ensemble: boolean;
+  /** Schema 2: the model input the pipeline gave at assignment (default `{question}`; upcast likewise). */
+  input: JsonValue;
+  /** `modelInputDigest(input)`. */
+  inputDigest: string;
 };
+
+export const EXECUTION_PROVIDERS = ['cuda', 'cpu'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+export type InferenceTiming = { loadMs: number; runMs: number };
+
 export type InferenceCompletedData = {
   jobId: string;
   nodeId: string;
@@ -70,6 +110,37 @@ export type InferenceCompletedData = {
   answer: string;
   confidence: number;
   output: JsonValue | null;
+  // Schema 2 (the granted worker path, docs/policy-gate.md); null only when upcast from schema 1, whose results
+  // a pipeline posted before the gate existed.
+  workerId: string | null;
+  /** The grant's `jti`. */
+  jti: string | null;
+  /** Global position of the job's `PolicyDecisionRecorded`. */
+  decisionPosition: number | null;
+  provider: ExecutionProvider | null;
+  timing: InferenceTiming | null;
+  /** The worker's compact JWS over the result body. */
+  resultSignature: string | null;
+};
+
+/** `PolicyDecisionRecorded` (src/policy/policy-decision.ts) as the query stream carries it. */
+export type { PolicyDecisionRecordedData };
+
+export type InferenceAuthorizedData = {
+  jobId: string;
+  nodeId: string;
+  proxyVersionId: string;
+  artifactSha256: string;
+  inputDigest: string;
+  policySetDigest: string;
+};
+
+export type InferenceDeniedData = {
+  jobId: string;
+  nodeId: string;
+  proxyVersionId: string;
+  determiningPolicies: string[];
+  reason: string;
 };
 export type EnsembleMember = { jobId: string; proxyVersionId: string; answer: string; confidence: number };
 export type EnsembleAnswerAggregatedData = {
@@ -80,8 +151,9 @@ export type EnsembleAnswerAggregatedData = {
   answer: string;
   confidence: number;
 };
-export type EscalationReason = 'low_confidence' | 'requested';
-export const ESCALATION_REASONS: readonly EscalationReason[] = Object.freeze(['low_confidence', 'requested'] as const);
+/** `inference_denied`: the policy gate authorised no job of the node (docs/policy-gate.md). */
+export type EscalationReason = 'low_confidence' | 'requested' | 'inference_denied';
+export const ESCALATION_REASONS: readonly EscalationReason[] = Object.freeze(['low_confidence', 'requested', 'inference_denied'] as const);
 export type EscalatedToHumanData = {
   nodeId: string;
   reason: EscalationReason;
@@ -107,8 +179,11 @@ export type HumanOverrideRecorded = EventOf<'HumanOverrideRecorded', HumanOverri
 export type QueryCompleted = EventOf<'QueryCompleted', QueryCompletedData>;
 export type QueryStopped = EventOf<'QueryStopped', QueryStoppedData>;
 export type NodeAssigned = EventOf<'NodeAssigned', NodeAssignedData>;
-export type InferenceRequested = EventOf<'InferenceRequested', InferenceRequestedData>;
-export type InferenceCompleted = EventOf<'InferenceCompleted', InferenceCompletedData>;
+export type InferenceRequested = EventOf<'InferenceRequested', InferenceRequestedData, typeof INFERENCE_REQUESTED_SCHEMA>;
+export type InferenceCompleted = EventOf<'InferenceCompleted', InferenceCompletedData, typeof INFERENCE_COMPLETED_SCHEMA>;
+export type PolicyDecisionRecorded = EventOf<'PolicyDecisionRecorded', PolicyDecisionRecordedData>;
+export type InferenceAuthorized = EventOf<'InferenceAuthorized', InferenceAuthorizedData>;
+export type InferenceDenied = EventOf<'InferenceDenied', InferenceDeniedData>;
 export type EnsembleAnswerAggregated = EventOf<'EnsembleAnswerAggregated', EnsembleAnswerAggregatedData>;
 export type EscalatedToHuman = EventOf<'EscalatedToHuman', EscalatedToHumanData>;
 
@@ -122,28 +197,19 @@ export type QueryEvent =
   | QueryStopped
   | NodeAssigned
   | InferenceRequested
+  | PolicyDecisionRecorded
+  | InferenceAuthorized
+  | InferenceDenied
   | InferenceCompleted
   | EnsembleAnswerAggregated
   | EscalatedToHuman;
 
 export type QueryEventType = QueryEvent['type'];
 
-/** Meta of a recorded entry that the aggregate needs: whose tenant, who acted, when. */
-export type RecordedMeta = { tenant: string; actor: Actor; recordedAt: string };
+export type { RecordableEntry, RecordedMeta } from '../common/events/stored-event-fields.js';
 
 /** A query event as read back from the stream: `evolve`'s input. Distributes over the union, so `type` narrows. */
-export type RecordedQueryEvent<E extends QueryEvent = QueryEvent> = E extends QueryEvent
-  ? E & { meta: RecordedMeta; revision: number }
-  : never;
-
-/** The entry fields `parseRecordedQueryEvent` reads; an `UnsignedEntry`/`SignedEntry` satisfies it. */
-export type RecordableEntry = {
-  type: string;
-  schema: number;
-  data: JsonObject;
-  meta: { tenant: string; actor: Actor; recordedAt: string };
-  revision: number;
-};
+export type RecordedQueryEvent<E extends QueryEvent = QueryEvent> = E extends QueryEvent ? Recorded<E> : never;
 
 export const QUERY_EVENT_TYPES: readonly QueryEventType[] = Object.freeze([
   'AmplificationQueryOpened',
@@ -155,22 +221,21 @@ export const QUERY_EVENT_TYPES: readonly QueryEventType[] = Object.freeze([
   'QueryStopped',
   'NodeAssigned',
   'InferenceRequested',
+  'PolicyDecisionRecorded',
+  'InferenceAuthorized',
+  'InferenceDenied',
   'InferenceCompleted',
   'EnsembleAnswerAggregated',
   'EscalatedToHuman',
 ] as const);
 
-const EVENT_TYPE_SET: ReadonlySet<string> = new Set(QUERY_EVENT_TYPES);
-
 /** True for the event types this aggregate owns (a `query-` stream may also carry other contexts' events). */
-export function isQueryEventType(type: string): type is QueryEventType {
-  return EVENT_TYPE_SET.has(type);
-}
+export const isQueryEventType = eventTypeGuard(QUERY_EVENT_TYPES);
 
 /** True when `value` is a well-formed query event of a supported schema. */
 export function isQueryEvent(value: unknown): value is QueryEvent {
   try {
-    parseQueryEvent(value as { type: string; schema: number; data: JsonObject });
+    parseQueryEvent(value as StoredEvent);
     return true;
   } catch {
     return false;
@@ -184,7 +249,7 @@ export function toProposed(event: QueryEvent): ProposedEvent {
 
 /** Schema versions each type may be stored with; the last is the one written today. */
 const READABLE_SCHEMAS: Readonly<Record<QueryEventType, readonly number[]>> = {
-  AmplificationQueryOpened: [1, QUERY_OPENED_SCHEMA],
+  AmplificationQueryOpened: [1, 2, QUERY_OPENED_SCHEMA],
   SubqueriesDelegated: [1],
   HumanAnswerRecorded: [1],
   AnswerComposed: [1],
@@ -192,26 +257,24 @@ const READABLE_SCHEMAS: Readonly<Record<QueryEventType, readonly number[]>> = {
   QueryCompleted: [1],
   QueryStopped: [1],
   NodeAssigned: [1],
-  InferenceRequested: [1],
-  InferenceCompleted: [1],
+  InferenceRequested: [1, INFERENCE_REQUESTED_SCHEMA],
+  PolicyDecisionRecorded: [1],
+  InferenceAuthorized: [1],
+  InferenceDenied: [1],
+  InferenceCompleted: [1, INFERENCE_COMPLETED_SCHEMA],
   EnsembleAnswerAggregated: [1],
   EscalatedToHuman: [1],
 };
+
+const bad = badEventOf('QUERY.EVENT_INVALID');
 
 /**
  * The inverse of `toProposed`: checks the shape of a stored event and returns a typed copy holding only the
  * known fields, upcast to the schema written today. Throws `QUERY.EVENT_INVALID` (internal): a malformed
  * event in a signed log is a defect, never a client mistake, and must fail loudly rather than be half-applied.
  */
-export function parseQueryEvent(entry: { type: string; schema: number; data: JsonObject }): QueryEvent {
-  const type = entry?.type;
-  if (typeof type !== 'string' || !isQueryEventType(type)) throw badEvent(String(type), 'unknown event type');
-  if (!READABLE_SCHEMAS[type].includes(entry.schema)) {
-    throw badEvent(type, `unsupported schema version ${String(entry.schema)}`);
-  }
-  const d = entry.data;
-  if (d === null || typeof d !== 'object' || Array.isArray(d)) throw badEvent(type, 'data is not an object');
-  const f = new Fields(type, d);
+export function parseQueryEvent(entry: StoredEvent): QueryEvent {
+  const { type, fields: f } = openStoredEvent(entry, isQueryEventType, (known) => READABLE_SCHEMAS[known], bad);
   const schema = QUERY_EVENT_SCHEMA;
   switch (type) {
     case 'AmplificationQueryOpened': {
@@ -228,11 +291,15 @@ export function parseQueryEvent(entry: { type: string; schema: number; data: Jso
       const v2 =
         entry.schema === 1
           ? { taskClass: null, limitSources: { maxDepth: 'unrecorded', confidenceThreshold: 'unrecorded' } as const }
-          : { taskClass: f.strOrNull('taskClass'), limitSources: f.limitSources('limitSources') };
-      return { type, schema: QUERY_OPENED_SCHEMA, data: { ...v1, ...v2 } };
+          : { taskClass: f.strOrNull('taskClass'), limitSources: readLimitSources(f.object('limitSources')) };
+      // Upcaster 2 → 3: before the policy gate every query was `internal`, the classification new ones default to.
+      const v3 = {
+        dataClassification: entry.schema < 3 ? DEFAULT_DATA_CLASSIFICATION : f.oneOf('dataClassification', DATA_CLASSIFICATIONS),
+      };
+      return { type, schema: QUERY_OPENED_SCHEMA, data: { ...v1, ...v2, ...v3 } };
     }
     case 'SubqueriesDelegated':
-      return { type, schema, data: { nodeId: f.str('nodeId'), children: f.children('children') } };
+      return { type, schema, data: { nodeId: f.str('nodeId'), children: readChildren(f, 'children') } };
     case 'HumanAnswerRecorded':
       return {
         type,
@@ -255,10 +322,46 @@ export function parseQueryEvent(entry: { type: string; schema: number; data: Jso
     case 'QueryCompleted':
       return { type, schema, data: { answer: f.str('answer') } };
     case 'QueryStopped':
-      return { type, schema, data: { reason: f.str('reason'), previousStatus: f.previousStatus('previousStatus') } };
+      return { type, schema, data: { reason: f.str('reason'), previousStatus: f.oneOf('previousStatus', ['open', 'completed']) } };
     case 'NodeAssigned':
-      return { type, schema, data: { nodeId: f.str('nodeId'), assignee: f.assignee('assignee') } };
-    case 'InferenceRequested':
+      return { type, schema, data: { nodeId: f.str('nodeId'), assignee: readAssignee(f.object('assignee')) } };
+    case 'InferenceRequested': {
+      const question = f.str('question');
+      // Upcaster 1 → 2: before the gate the job's input was its question.
+      const input = entry.schema === 1 ? { question } : f.json('input');
+      return {
+        type,
+        schema: INFERENCE_REQUESTED_SCHEMA,
+        data: {
+          jobId: f.str('jobId'),
+          nodeId: f.str('nodeId'),
+          proxyVersionId: f.str('proxyVersionId'),
+          artifactSha256: f.str('artifactSha256'),
+          question,
+          ensemble: f.bool('ensemble'),
+          input,
+          inputDigest: entry.schema === 1 ? modelInputDigest(input) : f.digest('inputDigest'),
+        },
+      };
+    }
+    case 'PolicyDecisionRecorded':
+      return {
+        type,
+        schema,
+        data: {
+          jobId: f.str('jobId'),
+          nodeId: f.str('nodeId'),
+          action: f.oneOf('action', ['RunInference']),
+          decision: f.oneOf('decision', ['allow', 'deny']),
+          determiningPolicies: f.strings('determiningPolicies'),
+          errors: f.strings('errors'),
+          policySetDigest: f.raw('policySetDigest') === null ? null : f.digest('policySetDigest'),
+          cedarVersion: f.str('cedarVersion'),
+          request: f.jsonObject('request') as unknown as PolicyDecisionRecordedData['request'],
+          requestDigest: f.digest('requestDigest'),
+        },
+      };
+    case 'InferenceAuthorized':
       return {
         type,
         schema,
@@ -267,11 +370,11 @@ export function parseQueryEvent(entry: { type: string; schema: number; data: Jso
           nodeId: f.str('nodeId'),
           proxyVersionId: f.str('proxyVersionId'),
           artifactSha256: f.str('artifactSha256'),
-          question: f.str('question'),
-          ensemble: f.bool('ensemble'),
+          inputDigest: f.digest('inputDigest'),
+          policySetDigest: f.digest('policySetDigest'),
         },
       };
-    case 'InferenceCompleted':
+    case 'InferenceDenied':
       return {
         type,
         schema,
@@ -279,11 +382,33 @@ export function parseQueryEvent(entry: { type: string; schema: number; data: Jso
           jobId: f.str('jobId'),
           nodeId: f.str('nodeId'),
           proxyVersionId: f.str('proxyVersionId'),
-          answer: f.str('answer'),
-          confidence: f.num('confidence'),
-          output: f.json('output'),
+          determiningPolicies: f.strings('determiningPolicies'),
+          reason: f.str('reason'),
         },
       };
+    case 'InferenceCompleted': {
+      const v1 = {
+        jobId: f.str('jobId'),
+        nodeId: f.str('nodeId'),
+        proxyVersionId: f.str('proxyVersionId'),
+        answer: f.str('answer'),
+        confidence: f.num('confidence'),
+        output: f.json('output'),
+      };
+      // Upcaster 1 → 2: a pipeline posted schema 1 results; no worker, grant or signature stands behind them.
+      const v2 =
+        entry.schema === 1
+          ? { workerId: null, jti: null, decisionPosition: null, provider: null, timing: null, resultSignature: null }
+          : {
+              workerId: f.str('workerId'),
+              jti: f.str('jti'),
+              decisionPosition: f.int('decisionPosition'),
+              provider: f.oneOf('provider', EXECUTION_PROVIDERS),
+              timing: readTiming(f.object('timing')),
+              resultSignature: f.str('resultSignature'),
+            };
+      return { type, schema: INFERENCE_COMPLETED_SCHEMA, data: { ...v1, ...v2 } };
+    }
     case 'EnsembleAnswerAggregated':
       return {
         type,
@@ -291,7 +416,12 @@ export function parseQueryEvent(entry: { type: string; schema: number; data: Jso
         data: {
           nodeId: f.str('nodeId'),
           method: f.oneOf('method', ENSEMBLE_METHODS),
-          members: f.members('members'),
+          members: f.objects('members').map((m) => ({
+            jobId: m.str('jobId'),
+            proxyVersionId: m.str('proxyVersionId'),
+            answer: m.str('answer'),
+            confidence: m.num('confidence'),
+          })),
           answer: f.str('answer'),
           confidence: f.num('confidence'),
         },
@@ -316,166 +446,51 @@ export function parseQueryEvent(entry: { type: string; schema: number; data: Jso
 
 /** Parses a stored entry into `evolve`'s input; copies the meta so the state never aliases the entry. */
 export function parseRecordedQueryEvent(entry: RecordableEntry): RecordedQueryEvent {
-  const event = parseQueryEvent(entry);
-  const meta = entry.meta;
-  if (
-    meta === null ||
-    typeof meta !== 'object' ||
-    typeof meta.tenant !== 'string' ||
-    typeof meta.recordedAt !== 'string' ||
-    typeof meta.actor?.sub !== 'string' ||
-    typeof meta.actor?.role !== 'string'
-  ) {
-    throw badEvent(event.type, 'meta lacks tenant, actor or recordedAt');
-  }
-  if (!Number.isSafeInteger(entry.revision) || entry.revision < 0) throw badEvent(event.type, 'bad revision');
-  return {
-    ...event,
-    meta: {
-      tenant: meta.tenant,
-      actor: { sub: meta.actor.sub, role: meta.actor.role as Role },
-      recordedAt: meta.recordedAt,
-    },
-    revision: entry.revision,
-  } as RecordedQueryEvent;
+  return { ...parseQueryEvent(entry), ...recordedMeta(entry, bad) } as RecordedQueryEvent;
 }
 
-/** Compile-time exhaustiveness check for `switch` over a union; throws if an unexpected value slips through at run time. */
+/** `assertNever` (src/common/assert-never.ts) with this context's code, QUERY.UNREACHABLE. */
 export function assertNever(value: never): never {
-  throw new LedgerError('QUERY.UNREACHABLE', 'internal', `Unexpected value: ${JSON.stringify(value)}`);
+  return assertNeverOf(value, 'QUERY.UNREACHABLE');
 }
 
-/** True for JSON values that survive RFC 8785 canonicalisation (no undefined, NaN, Infinity, functions, class instances). */
-export function isJsonValue(value: unknown, depth = 0): value is JsonValue {
-  if (depth > 64) return false; // deeper than any sane payload; also stops cycles
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
-  if (typeof value === 'number') return Number.isFinite(value);
-  if (Array.isArray(value)) return value.every((item) => isJsonValue(item, depth + 1));
-  if (typeof value === 'object') {
-    const proto = Object.getPrototypeOf(value);
-    if (proto !== Object.prototype && proto !== null) return false;
-    return Object.values(value).every((item) => isJsonValue(item, depth + 1));
-  }
-  return false;
-}
-
-function badEvent(type: string, reason: string): LedgerError {
-  return new LedgerError('QUERY.EVENT_INVALID', 'internal', `Stored event ${type} is invalid: ${reason}`, {
-    eventType: type,
-    reason,
+function readChildren(f: Fields, field: string): DelegatedSubquery[] {
+  const v = f.raw(field);
+  if (!Array.isArray(v)) return f.fail(field, 'an array');
+  return v.map((child) => {
+    if (child === null || typeof child !== 'object' || Array.isArray(child)) return f.fail(field, 'objects');
+    const { nodeId, question } = child;
+    if (typeof nodeId !== 'string' || typeof question !== 'string') return f.fail(field, '{nodeId, question}');
+    return { nodeId, question };
   });
 }
 
-/** Field readers that name the event and field in the error. */
-class Fields {
-  constructor(
-    private readonly type: string,
-    private readonly data: JsonObject,
-    /** Path of `data` inside the event's data, for nested objects. */
-    private readonly prefix = '',
-  ) {}
+function readTiming(f: Fields): InferenceTiming {
+  const ms = (field: string): number => {
+    const v = f.num(field);
+    return v >= 0 ? v : f.fail(field, 'a non-negative number');
+  };
+  return { loadMs: ms('loadMs'), runMs: ms('runMs') };
+}
 
-  private fail(field: string, expected: string): never {
-    throw badEvent(this.type, `data.${this.prefix}${field} must be ${expected}`);
-  }
+function readLimitSources(f: Fields): LimitSources {
+  return { maxDepth: f.oneOf('maxDepth', LIMIT_SOURCES), confidenceThreshold: f.oneOf('confidenceThreshold', LIMIT_SOURCES) };
+}
 
-  str(field: string): string {
-    const v = this.data[field];
-    return typeof v === 'string' ? v : this.fail(field, 'a string');
-  }
-
-  num(field: string): number {
-    const v = this.data[field];
-    return typeof v === 'number' && Number.isFinite(v) ? v : this.fail(field, 'a finite number');
-  }
-
-  numOrNull(field: string): number | null {
-    const v = this.data[field];
-    return v === null ? null : this.num(field);
-  }
-
-  json(field: string): JsonValue {
-    const v = this.data[field];
-    return v !== undefined && isJsonValue(v) ? v : this.fail(field, 'a JSON value');
-  }
-
-  children(field: string): DelegatedSubquery[] {
-    const v = this.data[field];
-    if (!Array.isArray(v)) return this.fail(field, 'an array');
-    return v.map((child) => {
-      if (child === null || typeof child !== 'object' || Array.isArray(child)) return this.fail(field, 'objects');
-      const { nodeId, question } = child;
-      if (typeof nodeId !== 'string' || typeof question !== 'string') return this.fail(field, '{nodeId, question}');
-      return { nodeId, question };
-    });
-  }
-
-  previousStatus(field: string): 'open' | 'completed' {
-    const v = this.data[field];
-    return v === 'open' || v === 'completed' ? v : this.fail(field, "'open' or 'completed'");
-  }
-
-  strOrNull(field: string): string | null {
-    const v = this.data[field];
-    return v === null ? null : this.str(field);
-  }
-
-  bool(field: string): boolean {
-    const v = this.data[field];
-    return typeof v === 'boolean' ? v : this.fail(field, 'a boolean');
-  }
-
-  oneOf<T extends string>(field: string, allowed: readonly T[]): T {
-    const v = this.data[field];
-    return typeof v === 'string' && (allowed as readonly string[]).includes(v) ? (v as T) : this.fail(field, `one of ${allowed.join(', ')}`);
-  }
-
-  limitSources(field: string): LimitSources {
-    const inner = this.nested(field);
-    return { maxDepth: inner.oneOf('maxDepth', LIMIT_SOURCES), confidenceThreshold: inner.oneOf('confidenceThreshold', LIMIT_SOURCES) };
-  }
-
-  assignee(field: string): Assignee {
-    const inner = this.nested(field);
-    const kind = inner.oneOf('kind', ['human', 'proxy', 'ensemble'] as const);
-    switch (kind) {
-      case 'human':
-        return { kind: 'human' };
-      case 'proxy':
-        return { kind: 'proxy', proxyVersionId: inner.str('proxyVersionId'), jobId: inner.str('jobId') };
-      case 'ensemble':
-        return {
-          kind: 'ensemble',
-          method: inner.oneOf('method', ENSEMBLE_METHODS),
-          members: inner.objects('members').map((m) => ({ proxyVersionId: m.str('proxyVersionId'), jobId: m.str('jobId') })),
-        };
-      default:
-        return assertNever(kind);
-    }
-  }
-
-  members(field: string): EnsembleMember[] {
-    return this.objects(field).map((m) => ({
-      jobId: m.str('jobId'),
-      proxyVersionId: m.str('proxyVersionId'),
-      answer: m.str('answer'),
-      confidence: m.num('confidence'),
-    }));
-  }
-
-  /** Readers for an object-valued field; their errors name the path (`assignee.jobId`). */
-  private nested(field: string): Fields {
-    const v = this.data[field];
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return this.fail(field, 'an object');
-    return new Fields(this.type, v, `${this.prefix}${field}.`);
-  }
-
-  private objects(field: string): Fields[] {
-    const v = this.data[field];
-    if (!Array.isArray(v)) return this.fail(field, 'an array');
-    return v.map((item, i) => {
-      if (item === null || typeof item !== 'object' || Array.isArray(item)) return this.fail(`${field}[${i}]`, 'an object');
-      return new Fields(this.type, item, `${this.prefix}${field}[${i}].`);
-    });
+function readAssignee(f: Fields): Assignee {
+  const kind = f.oneOf('kind', ['human', 'proxy', 'ensemble']);
+  switch (kind) {
+    case 'human':
+      return { kind: 'human' };
+    case 'proxy':
+      return { kind: 'proxy', proxyVersionId: f.str('proxyVersionId'), jobId: f.str('jobId') };
+    case 'ensemble':
+      return {
+        kind: 'ensemble',
+        method: f.oneOf('method', ENSEMBLE_METHODS),
+        members: f.objects('members').map((m) => ({ proxyVersionId: m.str('proxyVersionId'), jobId: m.str('jobId') })),
+      };
+    default:
+      return assertNever(kind);
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { isJsonValue } from '../common/domain-values.js';
 import type { JsonObject } from '../ledger/entry.js';
 import {
-  isJsonValue,
   isQueryEvent,
   isQueryEventType,
   parseQueryEvent,

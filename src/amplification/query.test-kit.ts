@@ -2,7 +2,6 @@
  * Given/when/then helpers for the query specs. Not a spec itself (no `.spec` in the name) and free of Jest
  * imports, so it compiles with the rest of `src/` without pulling test globals in.
  */
-import { isLedgerError, type LedgerError } from '../common/ledger-error.js';
 import type { Actor, JsonValue } from '../ledger/entry.js';
 import type { TenantSettings } from '../tenants/tenant-settings.js';
 import { aggregateMajority } from './query.ensemble.js';
@@ -28,6 +27,8 @@ import type {
 } from './query.events.js';
 import type { ProxySnapshot } from './proxy-snapshot.js';
 import { replay, type QueryState } from './query.state.js';
+
+export { refusal } from '../common/ledger-error.test-kit.js';
 
 export const TENANT = 'tenant-a';
 export const QUERY_ID = 'q-1';
@@ -182,18 +183,6 @@ export function given(...givens: Given[]): QueryState {
 export function sequentialIds(prefix = 'n'): { newId: () => string } {
   let next = 1;
   return { newId: () => `${prefix}-${next++}` };
-}
-
-/** Runs a decider expected to refuse and returns the LedgerError; a success or a foreign error fails the test. */
-export function refusal(decide: () => unknown): LedgerError {
-  let result: unknown;
-  try {
-    result = decide();
-  } catch (error) {
-    if (isLedgerError(error)) return error;
-    throw error;
-  }
-  throw new Error(`expected a refusal, got ${JSON.stringify(result)}`);
 }
 
 /** Common histories. */

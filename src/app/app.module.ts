@@ -14,6 +14,8 @@ import { EMBEDDED_LEDGER, EVENT_STORE } from '../ledger/ledger.tokens.js';
 import { HealthController } from './health.controller.js';
 import { MetricsController } from './metrics.controller.js';
 import { METRICS_REGISTRY } from './metrics.js';
+import { PolicyModule } from '../policy/policy.module.js';
+import type { ValidatedPolicySet } from '../policy/policy-set.js';
 import type { Registry } from 'prom-client';
 
 export interface AppModuleOptions {
@@ -22,6 +24,8 @@ export interface AppModuleOptions {
   metrics: Registry;
   /** Content-addressed model bytes (`<data>/artifacts` in the service) and the largest upload accepted. */
   artifacts: { store: ArtifactStore; maxBytes: number };
+  /** The Cedar policy set loaded from POLICY_DIR and validated (published on `policy-system` at start when new). */
+  policySet: ValidatedPolicySet;
 }
 
 /** Global providers for the ledger's ports, so every bounded context injects them by token. */
@@ -57,6 +61,7 @@ export class AppModule {
         AuditModule,
         TenantsModule,
         ProjectionsModule,
+        PolicyModule.forRoot({ shipped: options.policySet }),
       ],
       controllers: [HealthController, MetricsController],
       providers: [{ provide: METRICS_REGISTRY, useValue: options.metrics }],

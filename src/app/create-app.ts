@@ -9,6 +9,7 @@ import { configureHttp } from '../common/http/configure-http.js';
 import { FilesystemArtifactStore } from '../distillation/artifacts/filesystem-artifact-store.js';
 import { EmbeddedLedger, dataPaths } from '../ledger/embedded-ledger.js';
 import { loadOrCreateKeyFile } from '../ledger/signing-key.js';
+import { loadPolicySetFromDir } from '../policy/policy-set.js';
 import { AppModule } from './app.module.js';
 import { createMetrics } from './metrics.js';
 
@@ -21,6 +22,9 @@ export interface CreateAppOptions {
 
 /** Builds the Nest application around an open ledger (tests call this with a temporary data folder). */
 export async function createApp(options: CreateAppOptions): Promise<NestExpressApplication> {
+  // First: an invalid policy set stops the service before anything starts (the error names the policy).
+  // PolicyModule publishes it on `policy-system` during `app.init()`, before the service listens.
+  const policySet = loadPolicySetFromDir(options.config.policyDir);
   const metrics = createMetrics(options.ledger);
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.forRoot({
@@ -31,6 +35,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
         store: new FilesystemArtifactStore(dataPaths(options.config.dataDir).artifacts),
         maxBytes: options.config.artifactMaxBytes,
       },
+      policySet,
     }),
     { bodyParser: false, logger: options.logger ?? ['log', 'warn', 'error'] },
   );
@@ -74,7 +79,11 @@ export async function openLedgerAndVerifier(config: AppConfig): Promise<{ ledger
 /** `ida-ledger serve` / `npm start`: open, listen, and close the ledger cleanly on SIGINT/SIGTERM. */
 export async function startService(config: AppConfig): Promise<NestExpressApplication> {
   const { ledger, tokenVerifier } = await openLedgerAndVerifier(config);
-  const app = await createApp({ config, ledger, tokenVerifier });
+  const app = await createApp({ config, ledger, tokenVerifier }).catch(async (error: unknown) => {
+    // E.g. an invalid policy set: leave the data folder closed cleanly, then report.
+    await ledger.close();
+    throw error;
+  });
   const closeLedger = async () => {
     await app.close();
     await ledger.close();

@@ -1,4 +1,6 @@
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Service configuration, read once from the environment (README "Configuration" lists every variable). */
 export interface AppConfig {
@@ -13,6 +15,8 @@ export interface AppConfig {
   bodyLimit: string;
   /** Largest artifact upload (`POST /v1/artifacts`), in bytes. */
   artifactMaxBytes: number;
+  /** Cedar schema and policies published at start (`POLICY_DIR`, default: the package's `policies/`). */
+  policyDir: string;
   auth:
     | { mode: 'local'; issuer: string; audience: string }
     | { mode: 'jwks'; jwksUrl: string; issuer: string; audience: string };
@@ -40,8 +44,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     checkpointEveryMs: integer(env, 'CHECKPOINT_EVERY_MS', 10_000, 100),
     bodyLimit: env.BODY_LIMIT || '256kb',
     artifactMaxBytes: integer(env, 'ARTIFACT_MAX_BYTES', 256 * 1024 * 1024, 1),
+    policyDir: env.POLICY_DIR ? resolve(env.POLICY_DIR) : defaultPolicyDir(),
     auth: env.AUTH_JWKS_URL
       ? { mode: 'jwks', jwksUrl: env.AUTH_JWKS_URL, issuer, audience }
       : { mode: 'local', issuer, audience },
   };
+}
+
+/**
+ * The `policies/` folder of this package, whatever the cwd: the first ancestor of this module holding both
+ * `package.json` and `policies/` (works from `src/common` under Jest and from `dist/src/common` alike). Falls
+ * back to `./policies`, which start-up then reports as missing.
+ */
+export function defaultPolicyDir(from: string = import.meta.url): string {
+  const start = from.startsWith('file:') ? dirname(fileURLToPath(from)) : from;
+  for (let dir = start; ; dir = dirname(dir)) {
+    const candidate = join(dir, 'policies');
+    if (existsSync(join(dir, 'package.json')) && existsSync(candidate) && statSync(candidate).isDirectory()) return candidate;
+    if (dirname(dir) === dir) return resolve('policies');
+  }
 }

@@ -2,7 +2,6 @@
  * Given/when/then helpers for the distillation specs. Not a spec itself (no `.spec` in the name) and free of
  * Jest imports, so it compiles with the rest of `src/` without pulling test globals in.
  */
-import { isLedgerError, type LedgerError } from '../common/ledger-error.js';
 import type { Actor, IntegratedEntry, JsonObject, SignedEntry } from '../ledger/entry.js';
 import { entryLeafHash } from '../ledger/hashing.js';
 import type { PromotionGates } from '../tenants/tenant-settings.js';
@@ -10,6 +9,8 @@ import type { ProxyEvent, ProxyRegisteredData } from './proxies/proxy.events.js'
 import { rehydrateProxy, type ProxyState } from './proxies/proxy.state.js';
 import type { DistillationRunStartedData, RunEvent, RunMetricsData } from './runs/run.events.js';
 import { rehydrateRun, type RunState } from './runs/run.state.js';
+
+export { refusal } from '../common/ledger-error.test-kit.js';
 
 export const TENANT = 'tenant-a';
 export const RUN_ID = 'run-1';
@@ -178,18 +179,6 @@ export function completedQuery(queryId: string, proxyVersionId = 'proxy-old'): T
     { type: 'AnswerComposed', data: { nodeId: 'root', answer: 'yes and no' } },
     { type: 'QueryCompleted', data: { answer: 'yes and no' } },
   ];
-}
-
-/** Runs a decider expected to refuse and returns the LedgerError; a success or a foreign error fails the test. */
-export function refusal(decide: () => unknown): LedgerError {
-  let result: unknown;
-  try {
-    result = decide();
-  } catch (error) {
-    if (isLedgerError(error)) return error;
-    throw error;
-  }
-  throw new Error(`expected a refusal, got ${JSON.stringify(result)}`);
 }
 
 /** Deterministic `newId` for deciders. */

@@ -2,9 +2,10 @@
  * Open an amplification query: the task becomes the root node's question. Its limits come from the request,
  * else the task class of the tenant's settings, else the tenant's defaults; the event records which.
  */
+import { isJsonValue } from '../../common/domain-values.js';
 import type { JsonValue } from '../../ledger/entry.js';
 import { MAX_DEPTH_LIMIT, type TenantSettings } from '../../tenants/tenant-settings.js';
-import { isJsonValue, QUERY_OPENED_SCHEMA, type AmplificationQueryOpened, type LimitSource } from '../query.events.js';
+import { QUERY_OPENED_SCHEMA, type AmplificationQueryOpened, type LimitSource } from '../query.events.js';
 import { invalid, refuse, requireId, requireText, requireUnitInterval } from '../query.guards.js';
 import type { QueryState } from '../query.state.js';
 

@@ -3,15 +3,10 @@
  * the query's threshold; an ensemble's results are votes, aggregated (majority) with the last one. Short of
  * the threshold, the node is escalated to a human in the same append.
  */
+import { isJsonValue } from '../../common/domain-values.js';
 import type { JsonValue } from '../../ledger/entry.js';
 import { aggregateMajority } from '../query.ensemble.js';
-import {
-  isJsonValue,
-  type EnsembleAnswerAggregated,
-  type EnsembleMember,
-  type EscalatedToHuman,
-  type InferenceCompleted,
-} from '../query.events.js';
+import type { EnsembleAnswerAggregated, EnsembleMember, EscalatedToHuman, InferenceCompleted } from '../query.events.js';
 import { invalid, refuse, requireId, requireNode, requireOpen, requireText, requireUnitInterval } from '../query.guards.js';
 import { currentAssignee, type QueryNode, type QueryState } from '../query.state.js';
 

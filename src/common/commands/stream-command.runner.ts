@@ -1,7 +1,8 @@
 /**
  * The one path every command on one stream takes (DESIGN §4: "handlers are thin: load stream, decide, append
- * with expected revision"), whatever its bounded context. A context wraps it with its stream naming and its
- * state (`QueryCommandRunner`, `DistillationCommandRunner`, ...); the steps, in this order:
+ * with expected revision"), whatever its bounded context. A context binds its stream naming, state and typed
+ * events once (`EventStreamKind`, event-stream-command.ts: `QueryCommandRunner`, `proxyCommand`, `runCommand`);
+ * the steps, in this order:
  *
  *   1. idempotency: `findCommand(tenant, key)` first — a retry returns the FIRST result, rebuilt from the
  *      recorded entries, and appends nothing (this also covers a crash between append and response);

@@ -1,8 +1,8 @@
 /**
  * HTTP pieces shared by every command controller, whatever its bounded context: the command envelope (caller
  * and command headers), the optional JSON body, the response headers of a command (ETag, correlation id,
- * replay marker) and the OpenAPI description of the problem documents a route may answer (`apiProblemsFor`
- * binds the codes of one context).
+ * replay marker) and the OpenAPI description of command and read responses and of the problem documents a
+ * route may answer (`apiProblemsFor` binds the codes of one context).
  */
 import { applyDecorators, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiResponse, type SchemaObject } from '@nestjs/swagger';
@@ -42,7 +42,8 @@ export function Envelope(options: CommandHeaderOptions = { ifMatch: true }): Par
   return withOpenApi(envelopeParam(options), ApiCommandHeaders(options));
 }
 
-function hasBody(request: Request): boolean {
+/** True when the request carries a body (a length other than 0, or a chunked one). */
+export function hasBody(request: Request): boolean {
   const length = request.headers['content-length'];
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
@@ -81,6 +82,7 @@ export function reply<R extends { revision: number }>(response: Response, outcom
 /** Codes the HTTP layer itself may answer, besides the deciders' refusals. */
 export const LAYER_CODES = {
   'REQUEST.MALFORMED_JSON': 'bad_request',
+  'REQUEST.MALFORMED_BODY': 'bad_request',
   'REQUEST.VALIDATION_FAILED': 'bad_request',
   'REQUEST.INVALID_IF_MATCH': 'bad_request',
   'REQUEST.INVALID_IDEMPOTENCY_KEY': 'bad_request',
@@ -94,29 +96,35 @@ export const LAYER_CODES = {
   'REQUEST.IDEMPOTENCY_KEY_REUSED': 'unprocessable',
 } as const satisfies Record<string, ErrorCategory>;
 
-/** Every documented code with its category; within one status, codes are listed in this order. */
-const PROBLEM_SCHEMA: SchemaObject = {
-  type: 'object',
-  required: ['type', 'title', 'status', 'detail', 'code', 'instance'],
-  properties: {
-    type: { type: 'string', format: 'uri' },
-    title: { type: 'string' },
-    status: { type: 'integer' },
-    detail: { type: 'string' },
-    code: { type: 'string', description: 'Stable machine-readable code, e.g. QUERY.NOT_FOUND' },
-    instance: { type: 'string' },
-  },
-  additionalProperties: true,
-};
+/** The problem document's schema; `exampleCode` is the code its `code` property names as an example. */
+function problemSchema(exampleCode: string): SchemaObject {
+  return {
+    type: 'object',
+    required: ['type', 'title', 'status', 'detail', 'code', 'instance'],
+    properties: {
+      type: { type: 'string', format: 'uri' },
+      title: { type: 'string' },
+      status: { type: 'integer' },
+      detail: { type: 'string' },
+      code: { type: 'string', description: `Stable machine-readable code, e.g. ${exampleCode}` },
+      instance: { type: 'string' },
+    },
+    additionalProperties: true,
+  };
+}
 
 /**
  * `ApiProblems(...codes)` for one context: one `@ApiResponse` per status, each listing its stable `code`s (in
  * the registry's order, whatever the order given), as `application/problem+json`. Every route may also answer
- * malformed JSON, 401 and a forbidden role. `registry` is the context's refusals plus `LAYER_CODES`.
+ * malformed JSON, 401 and a forbidden role. `registry` is the context's refusals (its codes come first, then
+ * `LAYER_CODES`); `exampleCode` is the example the problem schema shows (by default the one the query and
+ * tenant routes have always shown).
  */
 export function apiProblemsFor<C extends string>(
   registry: Record<C, ErrorCategory>,
+  exampleCode = 'QUERY.NOT_FOUND',
 ): (...codes: (C | keyof typeof LAYER_CODES)[]) => MethodDecorator {
+  const schema = problemSchema(exampleCode);
   const all: Record<string, ErrorCategory> = { ...LAYER_CODES, ...registry };
   const order = [...Object.keys(registry), ...Object.keys(LAYER_CODES).filter((code) => !(code in registry))];
   return (...codes) => {
@@ -133,7 +141,7 @@ export function apiProblemsFor<C extends string>(
           ApiResponse({
             status,
             description: `application/problem+json; code: ${list.join(', ')}`,
-            content: { [PROBLEM_CONTENT_TYPE]: { schema: PROBLEM_SCHEMA } },
+            content: { [PROBLEM_CONTENT_TYPE]: { schema } },
           }),
         ),
     );
@@ -156,6 +164,19 @@ export function ApiCommandResponse(status: 200 | 201, schema: z.ZodType, descrip
           schema: { type: 'string' },
         },
       },
+    }),
+  );
+}
+
+/** A read's success response: a JSON view with the stream revision as ETag. */
+export function ApiReadResponse(schema: SchemaObject, description: string): MethodDecorator {
+  return applyDecorators(
+    ApiBearerAuth(),
+    ApiResponse({
+      status: 200,
+      description,
+      schema,
+      headers: { ETag: { description: 'Strong ETag of the stream revision, e.g. "3"', schema: { type: 'string' } } },
     }),
   );
 }

@@ -27,7 +27,7 @@
 import type { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { LedgerError } from '../../common/ledger-error.js';
-import { SHA256_DIGEST } from '../distillation.values.js';
+import { SHA256_DIGEST } from '../../common/domain-values.js';
 
 /** Injection token of the {@link ArtifactStore}. */
 export const ARTIFACT_STORE = 'ida-ledger:ArtifactStore';

@@ -12,6 +12,7 @@ import { Controller, Get, HttpCode, Inject, Param, Post, Req, Res, StreamableFil
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import express, { type Request, type RequestHandler, type Response } from 'express';
 import { Roles } from '../../auth/auth.decorators.js';
+import { hasBody } from '../../common/http/command-http.js';
 import { LedgerError } from '../../common/ledger-error.js';
 import { ApiProblems } from '../distillation.http.js';
 import { ARTIFACT_MAX_BYTES, ARTIFACT_STORE, emptyArtifact, type ArtifactInfo, type ArtifactStore } from './artifact-store.port.js';
@@ -32,11 +33,6 @@ export function contentDigestSha256(header: string | string[] | undefined): stri
     throw new LedgerError('ARTIFACT.INVALID_CONTENT_DIGEST', 'bad_request', 'Content-Digest must carry sha-256=:<base64 of 32 bytes>:');
   }
   return `sha256:${bytes.toString('hex')}`;
-}
-
-function hasBody(request: Request): boolean {
-  const length = request.headers['content-length'];
-  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 @ApiTags('artifacts')

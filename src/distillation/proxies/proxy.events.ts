@@ -3,9 +3,19 @@
  * Past-tense facts, each with a schema version; `parseProxyEvent` is where upcasters for older versions go.
  * Plain TypeScript: no Nest, no storage.
  */
+import { assertNever } from '../../common/assert-never.js';
+import {
+  badEventOf,
+  eventTypeGuard,
+  openStoredEvent,
+  recordedMeta,
+  type Fields,
+  type Recorded,
+  type RecordableEntry,
+  type StoredEvent,
+} from '../../common/events/stored-event-fields.js';
 import type { JsonObject, ProposedEvent } from '../../ledger/entry.js';
 import type { PromotionGates } from '../../tenants/tenant-settings.js';
-import { assertNever, badEventOf, dataOf, Fields, recordedMeta, type Recorded, type RecordableEntry } from '../distillation.stored.js';
 
 export const PROXY_EVENT_SCHEMA = 1 as const;
 export const PROXY_STREAM_PREFIX = 'proxy-';
@@ -71,11 +81,7 @@ export const PROXY_EVENT_TYPES: readonly ProxyEventType[] = Object.freeze([
   'ProxyRetired',
 ] as const);
 
-const EVENT_TYPE_SET: ReadonlySet<string> = new Set(PROXY_EVENT_TYPES);
-
-export function isProxyEventType(type: string): type is ProxyEventType {
-  return EVENT_TYPE_SET.has(type);
-}
+export const isProxyEventType = eventTypeGuard(PROXY_EVENT_TYPES);
 
 export function toProposed(event: ProxyEvent): ProposedEvent {
   return { type: event.type, schema: event.schema, data: event.data };
@@ -94,7 +100,7 @@ function readGates(f: Fields): PromotionGates {
 }
 
 function readSource(f: Fields): ProxySource {
-  const kind = f.literal('kind', ['distillation', 'imported']);
+  const kind = f.oneOf('kind', ['distillation', 'imported']);
   switch (kind) {
     case 'distillation':
       return { kind, runId: f.id('runId') };
@@ -111,11 +117,8 @@ function readSource(f: Fields): ProxySource {
  * Checks the shape of a stored proxy event and returns a typed copy holding only the known fields. Throws
  * `PROXY.EVENT_INVALID` (internal) on anything else.
  */
-export function parseProxyEvent(entry: { type: string; schema: number; data: JsonObject }): ProxyEvent {
-  const type = entry?.type;
-  if (typeof type !== 'string' || !isProxyEventType(type)) throw bad(String(type), 'unknown event type');
-  if (entry.schema !== PROXY_EVENT_SCHEMA) throw bad(type, `unsupported schema version ${String(entry.schema)}`);
-  const f = new Fields(type, dataOf(entry, bad), bad);
+export function parseProxyEvent(entry: StoredEvent): ProxyEvent {
+  const { type, fields: f } = openStoredEvent(entry, isProxyEventType, () => [PROXY_EVENT_SCHEMA], bad);
   const schema = PROXY_EVENT_SCHEMA;
   switch (type) {
     case 'ProxyRegistered': {
@@ -136,7 +139,7 @@ export function parseProxyEvent(entry: { type: string; schema: number; data: Jso
             groundTruthAgreement: metrics.unitOrNull('groundTruthAgreement'),
             drift: metrics.unitOrNull('drift'),
           },
-          stage: f.literal('stage', ['candidate']),
+          stage: f.oneOf('stage', ['candidate']),
         },
       };
     }
@@ -145,11 +148,11 @@ export function parseProxyEvent(entry: { type: string; schema: number; data: Jso
         type,
         schema,
         data: {
-          from: f.literal('from', PROXY_STAGES),
-          to: f.literal('to', PROMOTION_TARGETS),
+          from: f.oneOf('from', PROXY_STAGES),
+          to: f.oneOf('to', PROMOTION_TARGETS),
           gates: readGates(f.object('gates')),
           checks: f.objects('checks').map((c) => ({
-            gate: c.literal('gate', GATE_NAMES),
+            gate: c.oneOf('gate', GATE_NAMES),
             required: c.num('required'),
             observed: c.numOrNull('observed'),
             passed: c.bool('passed'),
@@ -178,15 +181,15 @@ export function parseProxyEvent(entry: { type: string; schema: number; data: Jso
         type,
         schema,
         data: {
-          from: f.literal('from', PROXY_STAGES),
-          to: f.literal('to', ['candidate']),
+          from: f.oneOf('from', PROXY_STAGES),
+          to: f.oneOf('to', ['candidate']),
           reason: f.str('reason'),
           agreement: f.unit('agreement'),
           minAgreement: f.unit('minAgreement'),
         },
       };
     case 'ProxyRetired':
-      return { type, schema, data: { from: f.literal('from', PROXY_STAGES), reason: f.str('reason') } };
+      return { type, schema, data: { from: f.oneOf('from', PROXY_STAGES), reason: f.str('reason') } };
     default:
       return assertNever(type, 'PROXY.UNREACHABLE');
   }

@@ -4,7 +4,7 @@
  * loaded (run, parent, artifact, tenant gates).
  */
 import { LedgerError, type ErrorCategory } from '../../common/ledger-error.js';
-import { isDigest, isId, isNonBlank, isUnit, MAX_ID_LENGTH } from '../distillation.values.js';
+import { isDigest, isId, isNonBlank, isUnit, MAX_ID_LENGTH } from '../../common/domain-values.js';
 import type { ProxyStage } from './proxy.events.js';
 import type { ProxyState } from './proxy.state.js';
 

@@ -4,9 +4,10 @@
  * `rehydrateProxy` (e.g. amplification, to snapshot `{proxyVersionId, tenant, stage, artifactSha256}` when it
  * assigns a node to a proxy).
  */
+import { assertNever } from '../../common/assert-never.js';
+import type { RecordableEntry } from '../../common/events/stored-event-fields.js';
 import { LedgerError } from '../../common/ledger-error.js';
 import type { Actor } from '../../ledger/entry.js';
-import { assertNever, type RecordableEntry } from '../distillation.stored.js';
 import {
   isProxyEventType,
   parseRecordedProxyEvent,

@@ -3,9 +3,18 @@
  * Past-tense facts, each with a schema version; `parseRunEvent` is where upcasters for older versions go.
  * Plain TypeScript: no Nest, no storage.
  */
+import { assertNever } from '../../common/assert-never.js';
+import {
+  badEventOf,
+  eventTypeGuard,
+  openStoredEvent,
+  recordedMeta,
+  type Recorded,
+  type RecordableEntry,
+  type StoredEvent,
+} from '../../common/events/stored-event-fields.js';
 import type { JsonObject, ProposedEvent } from '../../ledger/entry.js';
 import type { DatasetCommitment } from '../dataset-root.js';
-import { assertNever, badEventOf, dataOf, Fields, recordedMeta, type Recorded, type RecordableEntry } from '../distillation.stored.js';
 
 export const RUN_EVENT_SCHEMA = 1 as const;
 export const RUN_STREAM_PREFIX = 'distillation-';
@@ -52,11 +61,7 @@ export const RUN_EVENT_TYPES: readonly RunEventType[] = Object.freeze([
   'DistillationRunFailed',
 ] as const);
 
-const EVENT_TYPE_SET: ReadonlySet<string> = new Set(RUN_EVENT_TYPES);
-
-export function isRunEventType(type: string): type is RunEventType {
-  return EVENT_TYPE_SET.has(type);
-}
+export const isRunEventType = eventTypeGuard(RUN_EVENT_TYPES);
 
 export function toProposed(event: RunEvent): ProposedEvent {
   return { type: event.type, schema: event.schema, data: event.data };
@@ -68,11 +73,8 @@ const bad = badEventOf('DISTILLATION.EVENT_INVALID');
  * Checks the shape of a stored run event and returns a typed copy holding only the known fields. Throws
  * `DISTILLATION.EVENT_INVALID` (internal) on anything else.
  */
-export function parseRunEvent(entry: { type: string; schema: number; data: JsonObject }): RunEvent {
-  const type = entry?.type;
-  if (typeof type !== 'string' || !isRunEventType(type)) throw bad(String(type), 'unknown event type');
-  if (entry.schema !== RUN_EVENT_SCHEMA) throw bad(type, `unsupported schema version ${String(entry.schema)}`);
-  const f = new Fields(type, dataOf(entry, bad), bad);
+export function parseRunEvent(entry: StoredEvent): RunEvent {
+  const { type, fields: f } = openStoredEvent(entry, isRunEventType, () => [RUN_EVENT_SCHEMA], bad);
   const schema = RUN_EVENT_SCHEMA;
   switch (type) {
     case 'DistillationRunStarted': {
@@ -105,7 +107,7 @@ export function parseRunEvent(entry: { type: string; schema: number; data: JsonO
         schema,
         data: {
           runId: f.id('runId'),
-          artifact: { sha256: artifact.digest('sha256'), sizeBytes: artifact.int('sizeBytes'), mediaType: artifact.literal('mediaType', [ONNX_MEDIA_TYPE]) },
+          artifact: { sha256: artifact.digest('sha256'), sizeBytes: artifact.int('sizeBytes'), mediaType: artifact.oneOf('mediaType', [ONNX_MEDIA_TYPE]) },
           metrics: {
             fidelity: metrics.unit('fidelity'),
             groundTruthAgreement: metrics.unit('groundTruthAgreement'),
@@ -118,7 +120,7 @@ export function parseRunEvent(entry: { type: string; schema: number; data: JsonO
     case 'DistillationRunFailed':
       return { type, schema, data: { runId: f.id('runId'), reason: f.str('reason') } };
     default:
-      return assertNever(type);
+      return assertNever(type, 'DISTILLATION.UNREACHABLE');
   }
 }
 

@@ -4,7 +4,7 @@
  * loaded (queries, parent proxy, artifact).
  */
 import { LedgerError, type ErrorCategory } from '../../common/ledger-error.js';
-import { isDigest, isId, isNonBlank, isUnit, MAX_ID_LENGTH } from '../distillation.values.js';
+import { isDigest, isId, isNonBlank, isUnit, MAX_ID_LENGTH } from '../../common/domain-values.js';
 import type { RunState } from './run.state.js';
 
 export const RUN_REFUSALS = {

@@ -2,9 +2,10 @@
  * State of one distillation run (stream `distillation-<runId>`) and its pure fold. Deterministic: everything
  * comes from the recorded events (actor and time from their meta).
  */
+import { assertNever } from '../../common/assert-never.js';
+import type { RecordableEntry } from '../../common/events/stored-event-fields.js';
 import { LedgerError } from '../../common/ledger-error.js';
 import type { Actor } from '../../ledger/entry.js';
-import { assertNever, type RecordableEntry } from '../distillation.stored.js';
 import {
   isRunEventType,
   parseRecordedRunEvent,
@@ -73,7 +74,7 @@ export function evolveRun(state: RunState | null, recorded: RecordedRunEvent): R
     case 'DistillationRunFailed':
       return { ...state, status: 'failed', failure: { reason: recorded.data.reason, at, by }, revision };
     default:
-      return assertNever(recorded);
+      return assertNever(recorded, 'DISTILLATION.UNREACHABLE');
   }
 }
 

@@ -11,9 +11,9 @@
  * names; those fields are validated, and a malformed one is a defect (`DISTILLATION.TRANSCRIPT_INVALID`, 500).
  * Plain TypeScript: no Nest, no storage.
  */
+import { sortedDistinct } from '../../common/domain-values.js';
+import { badEventOf, Fields } from '../../common/events/stored-event-fields.js';
 import type { JsonObject } from '../../ledger/entry.js';
-import { badEventOf, Fields } from '../distillation.stored.js';
-import { sortedDistinct } from '../distillation.values.js';
 import type { TeacherData } from './run.events.js';
 
 /** What the derivation reads of a transcript entry; a `SignedEntry` satisfies it. */

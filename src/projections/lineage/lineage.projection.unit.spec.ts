@@ -123,15 +123,13 @@ describe('LineageProjection', () => {
     expect(ids(projection.lineage('acme', 'base', 'descendants')!, 'proxy')).toEqual(['base', 'tuned']);
   });
 
-  it('answers a 1,000-version lineage in well under 50 ms', () => {
+  // Its speed is `npm run bench`'s business (lineage_query_ms_1000_versions), never a timed test.
+  it('walks a 1,000-version lineage to the first version, and stops descendants at the depth asked', () => {
     const chain = buildLineageChain(1000);
-    const start = performance.now();
     const graph = chain.projection.lineage(chain.tenant, chain.head, 'ancestors')!;
-    const ms = performance.now() - start;
     expect(ids(graph, 'proxy')).toHaveLength(1000);
     expect(ids(graph, 'run')).toHaveLength(1000);
     expect(graph.nodes.find((n) => n.kind === 'proxy' && n.id === chain.first)!.generation).toBe(999);
-    expect(ms).toBeLessThan(50);
     const descendants = chain.projection.lineage(chain.tenant, chain.first, 'descendants', 10)!;
     expect(ids(descendants, 'proxy')).toHaveLength(11);
     expect(descendants.truncated).toBe(true);

@@ -1,6 +1,6 @@
 /** Request body of `POST /v1/proxies/import`: a proxy trained outside the ledger, with declared provenance. */
 import { z } from 'zod';
-import { MAX_ID_LENGTH, SHA256_DIGEST } from '../../distillation.values.js';
+import { MAX_ID_LENGTH, SHA256_DIGEST } from '../../../common/domain-values.js';
 import { MAX_PROXY_NAME_LENGTH, MAX_PROXY_VERSION_LENGTH } from '../proxy.guards.js';
 import { MAX_DESCRIPTION_LENGTH, MAX_ORIGIN_LENGTH } from './import-proxy.command.js';
 

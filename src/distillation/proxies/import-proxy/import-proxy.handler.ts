@@ -42,7 +42,7 @@ export class ImportProxyHandler implements ICommandHandler<ImportProxy> {
     return this.runner.run(
       envelope,
       proxyCommand({
-        proxyVersionId,
+        id: proxyVersionId,
         mode: 'createWithNewId',
         eventType: 'ProxyRegistered',
         sameRequest: (data) =>
@@ -71,7 +71,7 @@ export class ImportProxyHandler implements ICommandHandler<ImportProxy> {
             state,
             { artifact, parent },
           ),
-        respond: ({ proxyVersionId: id, revision, data }) => registeredResponse(id, revision, data),
+        respond: ({ id, revision, data }) => registeredResponse(id, revision, data),
       }),
     );
   }

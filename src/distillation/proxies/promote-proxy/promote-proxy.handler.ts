@@ -33,12 +33,12 @@ export class PromoteProxyHandler implements ICommandHandler<PromoteProxy> {
     return this.runner.run(
       envelope,
       proxyCommand({
-        proxyVersionId,
+        id: proxyVersionId,
         mode: 'update',
         eventType: 'ProxyPromoted',
         sameRequest: (data) => data.to === body.to,
         decide: (state) => decidePromoteProxy({ proxyVersionId, to: body.to }, state, { gates, now }),
-        respond: ({ proxyVersionId: id, revision, data }) => ({ proxyVersionId: id, from: data.from, to: data.to, stage: data.to, checks: data.checks, revision }),
+        respond: ({ id, revision, data }) => ({ proxyVersionId: id, from: data.from, to: data.to, stage: data.to, checks: data.checks, revision }),
       }),
     );
   }

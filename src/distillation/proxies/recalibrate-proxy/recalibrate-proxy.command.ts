@@ -4,7 +4,7 @@
  * production) is demoted to candidate in the same append, so no reader ever sees the failed recalibration
  * without its consequence.
  */
-import { isId } from '../../distillation.values.js';
+import { isId } from '../../../common/domain-values.js';
 import {
   DEMOTION_BELOW_MIN_AGREEMENT,
   SERVING_STAGES,

@@ -1,6 +1,6 @@
 /** Request body of `POST /v1/proxies/:proxyVersionId/recalibrations`. */
 import { z } from 'zod';
-import { MAX_ID_LENGTH } from '../../distillation.values.js';
+import { MAX_ID_LENGTH } from '../../../common/domain-values.js';
 import { MAX_ANSWER_LENGTH, MAX_SAMPLES } from './recalibrate-proxy.command.js';
 
 const id = z.string().min(1).max(MAX_ID_LENGTH);

@@ -36,7 +36,7 @@ export class RecalibrateProxyHandler implements ICommandHandler<RecalibrateProxy
     const outcome = await this.runner.run<ProxyState | null, Omit<RecalibrateProxyResponse, 'stage'>>(
       envelope,
       proxyCommand({
-        proxyVersionId,
+        id: proxyVersionId,
         mode: 'update',
         eventType: 'ProxyRecalibrated',
         sameRequest: (data) =>
@@ -46,7 +46,7 @@ export class RecalibrateProxyHandler implements ICommandHandler<RecalibrateProxy
             return s.queryId === given.queryId && s.nodeId === given.nodeId && s.humanAnswer === given.humanAnswer && s.proxyAnswer === given.proxyAnswer;
           }),
         decide: (state, ctx) => decideRecalibrateProxy({ proxyVersionId, samples: body.samples }, state, { minAgreement }, ctx),
-        respond: ({ proxyVersionId: id, revision, data, events }) => {
+        respond: ({ id, revision, data, events }) => {
           const demotion = events.find((e) => e.type === 'ProxyDemoted');
           return {
             proxyVersionId: id,

@@ -1,6 +1,6 @@
 /** Request body of `POST /v1/proxies`: register the proxy a completed run produced. */
 import { z } from 'zod';
-import { MAX_ID_LENGTH } from '../../distillation.values.js';
+import { MAX_ID_LENGTH } from '../../../common/domain-values.js';
 import { MAX_PROXY_NAME_LENGTH, MAX_PROXY_VERSION_LENGTH } from '../proxy.guards.js';
 
 export const RegisterProxyBodySchema = z.strictObject({

@@ -46,13 +46,13 @@ export class RegisterProxyHandler implements ICommandHandler<RegisterProxy> {
       envelope,
       proxyCommand({
         // One run, one proxy version: the id is the run's, so a second registration finds the stream taken.
-        proxyVersionId: body.runId,
+        id: body.runId,
         mode: 'create',
         eventType: 'ProxyRegistered',
         sameRequest: (data) =>
           data.source.kind === 'distillation' && data.source.runId === body.runId && data.name === body.name && data.version === body.version,
         decide: (state) => decideRegisterProxy(body, state, { run }),
-        respond: ({ proxyVersionId, revision, data }) => registeredResponse(proxyVersionId, revision, data),
+        respond: ({ id, revision, data }) => registeredResponse(id, revision, data),
       }),
     );
   }

@@ -24,12 +24,12 @@ export class RetireProxyHandler implements ICommandHandler<RetireProxy> {
     return this.runner.run(
       envelope,
       proxyCommand({
-        proxyVersionId,
+        id: proxyVersionId,
         mode: 'update',
         eventType: 'ProxyRetired',
         sameRequest: (data) => data.reason === body.reason,
         decide: (state) => decideRetireProxy({ proxyVersionId, reason: body.reason }, state),
-        respond: ({ proxyVersionId: id, revision, data }) => ({ proxyVersionId: id, from: data.from, stage: 'retired', reason: data.reason, revision }),
+        respond: ({ id, revision, data }) => ({ proxyVersionId: id, from: data.from, stage: 'retired', reason: data.reason, revision }),
       }),
     );
   }

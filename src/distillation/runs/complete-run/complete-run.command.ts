@@ -1,6 +1,6 @@
 /** Complete a running distillation run with its trained artifact (already in the artifact store) and metrics. */
 import type { ArtifactInfo } from '../../artifacts/artifact-store.port.js';
-import { firstDuplicate } from '../../distillation.values.js';
+import { firstDuplicate } from '../../../common/domain-values.js';
 import { ONNX_MEDIA_TYPE, type DistillationRunCompleted } from '../run.events.js';
 import {
   invalidRun,

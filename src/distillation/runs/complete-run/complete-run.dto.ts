@@ -1,6 +1,6 @@
 /** Request body of `POST /v1/distillation-runs/:runId/complete`. */
 import { z } from 'zod';
-import { MAX_ID_LENGTH, SHA256_DIGEST } from '../../distillation.values.js';
+import { MAX_ID_LENGTH, SHA256_DIGEST } from '../../../common/domain-values.js';
 import { MAX_DATASET_QUERIES } from '../start-run/start-run.command.js';
 
 const unit = z.number().min(0).max(1);

@@ -36,7 +36,7 @@ export class CompleteRunHandler implements ICommandHandler<CompleteRun> {
     return this.runner.run(
       envelope,
       runCommand({
-        runId,
+        id: runId,
         mode: 'update',
         eventType: 'DistillationRunCompleted',
         sameRequest: (data) =>
@@ -46,7 +46,7 @@ export class CompleteRunHandler implements ICommandHandler<CompleteRun> {
           data.metrics.drift === metrics.drift &&
           data.metrics.heldOutQueryIds.join('\n') === metrics.heldOutQueryIds.join('\n'),
         decide: (state) => decideCompleteRun({ runId, artifactSha256: body.artifactSha256, metrics }, state, { artifact }),
-        respond: ({ runId: id, revision, data }) => ({ runId: id, status: 'completed', artifact: data.artifact, metrics: data.metrics, revision }),
+        respond: ({ id, revision, data }) => ({ runId: id, status: 'completed', artifact: data.artifact, metrics: data.metrics, revision }),
       }),
     );
   }

@@ -24,12 +24,12 @@ export class FailRunHandler implements ICommandHandler<FailRun> {
     return this.runner.run(
       envelope,
       runCommand({
-        runId,
+        id: runId,
         mode: 'update',
         eventType: 'DistillationRunFailed',
         sameRequest: (data) => data.reason === body.reason,
         decide: (state) => decideFailRun({ runId, reason: body.reason }, state),
-        respond: ({ runId: id, revision, data }) => ({ runId: id, status: 'failed', reason: data.reason, revision }),
+        respond: ({ id, revision, data }) => ({ runId: id, status: 'failed', reason: data.reason, revision }),
       }),
     );
   }

@@ -5,7 +5,7 @@
  */
 import type { IntegratedEntry, JsonObject } from '../../../ledger/entry.js';
 import { datasetRoot } from '../../dataset-root.js';
-import { cloneJson, firstDuplicate, isJsonObject } from '../../distillation.values.js';
+import { cloneJson, firstDuplicate, isJsonObject } from '../../../common/domain-values.js';
 import type { ProxyState } from '../../proxies/proxy.state.js';
 import type { DistillationRunStarted } from '../run.events.js';
 import { invalidRun, refuseRun, requireRunDigest, requireRunId, requireRunText } from '../run.guards.js';

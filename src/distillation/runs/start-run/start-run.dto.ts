@@ -1,6 +1,6 @@
 /** Request body of `POST /v1/distillation-runs`. Types and bounds here (400); meaning in `decideStartRun` (422/409). */
 import { z } from 'zod';
-import { MAX_ID_LENGTH, SHA256_DIGEST } from '../../distillation.values.js';
+import { MAX_ID_LENGTH, SHA256_DIGEST } from '../../../common/domain-values.js';
 import { MAX_DATASET_QUERIES, MAX_NAME_LENGTH } from './start-run.command.js';
 
 const id = z.string().min(1).max(MAX_ID_LENGTH);

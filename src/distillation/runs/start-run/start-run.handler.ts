@@ -44,8 +44,8 @@ export class StartRunHandler implements ICommandHandler<StartRun> {
     return this.runner.run(
       envelope,
       runCommand({
-        runId,
-        mode: 'create',
+        id: runId,
+        mode: 'createWithNewId',
         eventType: 'DistillationRunStarted',
         sameRequest: (data) =>
           data.trainingDigest === body.trainingDigest &&
@@ -53,7 +53,7 @@ export class StartRunHandler implements ICommandHandler<StartRun> {
           sameJson(data.dataset.queryIds, body.queryIds) &&
           sameJson(data.student, student),
         decide: (state) => decideStartRun({ runId, queryIds: body.queryIds, parentProxyVersionId, student, trainingDigest: body.trainingDigest }, state, facts),
-        respond: ({ runId: id, revision, data }) => ({
+        respond: ({ id, revision, data }) => ({
           runId: id,
           status: 'running',
           parentProxyVersionId: data.parentProxyVersionId,

@@ -1,6 +1,7 @@
 /**
- * Value rules shared by the distillation deciders and stored-event parsers (docs/ida-domain.md, "Conventions"):
- * opaque ids of 1..200 characters, digests `sha256:<64 lowercase hex>`, scores in [0, 1], JSON payloads.
+ * Value rules of the IDA domain contract (docs/ida-domain.md, "Conventions"), shared by every context's deciders
+ * and stored-event parsers: opaque ids of 1..200 characters, digests `sha256:<64 lowercase hex>`, scores in
+ * [0, 1], JSON payloads.
  * Plain TypeScript: no Nest, no storage.
  */
 import type { JsonValue } from '../ledger/entry.js';

@@ -1,21 +1,22 @@
 /**
- * Reading stored events of the distillation context back: field readers that name the event and the field in
- * the error, and the meta every `evolve` needs. A malformed event in a signed log is a defect, never a client
- * mistake: the readers throw an internal `LedgerError` (500, logged) rather than half-apply it.
+ * Reading stored events back, for every context's parser (`parseQueryEvent`, `parseRunEvent`, ...): the type and
+ * schema check, field readers that name the event and the field in the error, and the meta every `evolve`
+ * needs. A malformed event in a signed log is a defect, never a client mistake: the readers throw an internal
+ * `LedgerError` with the context's code (`QUERY.EVENT_INVALID`, ...; 500, logged) rather than half-apply it.
  * Plain TypeScript: no Nest, no storage.
  */
-import { LedgerError } from '../common/ledger-error.js';
-import type { Actor, JsonObject, JsonValue, Role } from '../ledger/entry.js';
-import { cloneJson, isDigest, isId, isJsonObject, isUnit } from './distillation.values.js';
+import type { Actor, JsonObject, JsonValue, Role } from '../../ledger/entry.js';
+import { cloneJson, isDigest, isId, isJsonObject, isJsonValue, isUnit } from '../domain-values.js';
+import { LedgerError } from '../ledger-error.js';
 
 /** Meta of a recorded entry that an aggregate needs: whose tenant, who acted, when. */
 export type RecordedMeta = { tenant: string; actor: Actor; recordedAt: string };
 
-/** The entry fields the parsers read; an `UnsignedEntry` / `SignedEntry` satisfies it. */
-export type RecordableEntry = {
-  type: string;
-  schema: number;
-  data: JsonObject;
+/** The stored fields an event parser reads; a `ProposedEvent`, `UnsignedEntry` or `SignedEntry` satisfies it. */
+export type StoredEvent = { type: string; schema: number; data: JsonObject };
+
+/** The entry fields `recordedMeta` reads as well; an `UnsignedEntry` / `SignedEntry` satisfies it. */
+export type RecordableEntry = StoredEvent & {
   meta: { tenant: string; actor: Actor; recordedAt: string };
   revision: number;
 };
@@ -26,9 +27,34 @@ export type Recorded<E> = E & { meta: RecordedMeta; revision: number };
 /** `(type, reason) => LedgerError` of one aggregate, e.g. `DISTILLATION.EVENT_INVALID`. */
 export type BadEvent = (type: string, reason: string) => LedgerError;
 
+/** `isXEventType` of one aggregate: true for the types it owns (its streams may also carry other contexts' events). */
+export function eventTypeGuard<T extends string>(types: readonly T[]): (type: string) => type is T {
+  const owned: ReadonlySet<string> = new Set(types);
+  return (type): type is T => owned.has(type);
+}
+
 export function badEventOf(code: string): BadEvent {
   return (type, reason) =>
     new LedgerError(code, 'internal', `Stored event ${type} is invalid: ${reason}`, { eventType: type, reason });
+}
+
+/**
+ * The first step of every parser: `entry.type` must be one the aggregate owns and `entry.schema` a version it
+ * can read (`readableSchemas(type)`; upcasting older ones is the parser's job); returns the narrowed type and
+ * readers over the data object.
+ */
+export function openStoredEvent<T extends string>(
+  entry: StoredEvent,
+  isType: (type: string) => type is T,
+  readableSchemas: (type: T) => readonly number[],
+  bad: BadEvent,
+): { type: T; fields: Fields } {
+  const type = entry?.type;
+  if (typeof type !== 'string' || !isType(type)) throw bad(String(type), 'unknown event type');
+  if (!readableSchemas(type).includes(entry.schema)) throw bad(type, `unsupported schema version ${String(entry.schema)}`);
+  const data = entry.data;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw bad(type, 'data is not an object');
+  return { type, fields: new Fields(type, data, bad) };
 }
 
 /** Copies and checks the meta and revision of a stored entry, so a state never aliases the entry. */
@@ -51,20 +77,13 @@ export function recordedMeta(entry: RecordableEntry, bad: BadEvent): { meta: Rec
   };
 }
 
-/** The data object of a stored entry, checked to be an object. */
-export function dataOf(entry: { type: string; data: JsonObject }, bad: BadEvent): JsonObject {
-  const d = entry.data;
-  if (d === null || typeof d !== 'object' || Array.isArray(d)) throw bad(entry.type, 'data is not an object');
-  return d;
-}
-
 /** Field readers over one stored object (an event's data, or a nested object of it). */
 export class Fields {
   constructor(
     private readonly type: string,
     private readonly data: JsonObject,
     private readonly bad: BadEvent,
-    /** Where `data` sits in the event, for the error ("data", "data.artifact"). */
+    /** Where `data` sits in the event, for the error ("data", "data.artifact", "data.members[0]"). */
     private readonly path = 'data',
   ) {}
 
@@ -72,6 +91,7 @@ export class Fields {
     throw this.bad(this.type, `${this.path}.${field} must be ${expected}`);
   }
 
+  /** Own fields only: a name such as `constructor` never reads the prototype. */
   raw(field: string): JsonValue | undefined {
     return Object.prototype.hasOwnProperty.call(this.data, field) ? this.data[field] : undefined;
   }
@@ -79,6 +99,10 @@ export class Fields {
   str(field: string): string {
     const v = this.raw(field);
     return typeof v === 'string' ? v : this.fail(field, 'a string');
+  }
+
+  strOrNull(field: string): string | null {
+    return this.raw(field) === null ? null : this.str(field);
   }
 
   id(field: string): string {
@@ -123,9 +147,9 @@ export class Fields {
     return typeof v === 'boolean' ? v : this.fail(field, 'a boolean');
   }
 
-  literal<const T extends string>(field: string, allowed: readonly T[]): T {
+  oneOf<const T extends string>(field: string, allowed: readonly T[]): T {
     const v = this.raw(field);
-    return typeof v === 'string' && (allowed as readonly string[]).includes(v) ? (v as T) : this.fail(field, allowed.join(' | '));
+    return typeof v === 'string' && (allowed as readonly string[]).includes(v) ? (v as T) : this.fail(field, `one of ${allowed.join(', ')}`);
   }
 
   strings(field: string): string[] {
@@ -134,20 +158,26 @@ export class Fields {
     return [...(v as string[])];
   }
 
+  /** Any JSON value but an absent one (`null` included), as stored. */
+  json(field: string): JsonValue {
+    const v = this.raw(field);
+    return v !== undefined && isJsonValue(v) ? v : this.fail(field, 'a JSON value');
+  }
+
   jsonObject(field: string): JsonObject {
     const v = this.raw(field);
     // A structured clone: the state never aliases the stored entry.
     return isJsonObject(v) ? cloneJson(v) : this.fail(field, 'a JSON object');
   }
 
-  /** Readers over a nested object. */
+  /** Readers over a nested object; their errors name the path (`data.assignee.jobId`). */
   object(field: string): Fields {
     const v = this.raw(field);
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return this.fail(field, 'an object');
     return new Fields(this.type, v, this.bad, `${this.path}.${field}`);
   }
 
-  /** Readers over each object of an array. */
+  /** Readers over each object of an array (`data.members[0].jobId`). */
   objects(field: string): Fields[] {
     const v = this.raw(field);
     if (!Array.isArray(v)) return this.fail(field, 'an array');
@@ -156,9 +186,4 @@ export class Fields {
       return new Fields(this.type, item, this.bad, `${this.path}.${field}[${i}]`);
     });
   }
-}
-
-/** Compile-time exhaustiveness check for a `switch` over a union; throws if an unexpected value slips through. */
-export function assertNever(value: never, code = 'DISTILLATION.UNREACHABLE'): never {
-  throw new LedgerError(code, 'internal', `Unexpected value: ${JSON.stringify(value)}`);
 }
