@@ -142,6 +142,23 @@ export function buildProgram(): Command {
       await runRebuild(options);
     });
 
+  program
+    .command('worker')
+    .description('run an inference worker: lease jobs, verify grants, run ONNX models, post signed results (docs/policy-gate.md)')
+    .requiredOption('--url <url>', 'the ledger, e.g. http://localhost:3000')
+    .requiredOption('--key <file>', 'the worker key (Ed25519 JWK, created with mode 0600 when missing)')
+    .option('--worker-id <id>', 'worker id as registered (default: worker-<12 characters of the key thumbprint>)')
+    .option('--once', 'one lease request, then exit (1 when it failed)')
+    .action(async (options: { url: string; key: string; workerId?: string; once?: boolean }) => {
+      const { runWorkerCommand } = await import('../inference/worker/worker-cli.js');
+      const code = await runWorkerCommand(options, { out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text) }).catch(
+        (error: unknown) => {
+          throw error instanceof TypeError ? new UsageError(error.message) : error;
+        },
+      );
+      decidedExitCodes.set(program, code);
+    });
+
   const keys = program.command('keys').description('inspect the log signing keys');
   keys
     .command('jwks')

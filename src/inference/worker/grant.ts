@@ -1,0 +1,149 @@
+/**
+ * Grant verification on the worker's side (docs/policy-gate.md, "Grants"): a grant is a JWT signed with the
+ * ledger's log key (EdDSA, `kid` in the header, verifiable with `/.well-known/jwks.json`). The worker checks
+ * it BEFORE fetching or loading anything: signature by an unrevoked ledger key, `aud: 'ida-ledger-worker'`,
+ * `exp`, `sub` = its own worker id, and the job claims (`job`, `query`, `node`, `model`, `input`) against the
+ * leased job. Pure functions over a JWKS; fetching the JWKS is the caller's (see {@link LedgerKeySet}).
+ */
+import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWK } from 'jose';
+import type { JsonValue } from '../../ledger/entry.js';
+
+export const GRANT_AUDIENCE = 'ida-ledger-worker';
+
+export interface GrantClaims {
+  iss: string;
+  aud: string | string[];
+  sub: string;
+  jti: string;
+  iat: number;
+  exp: number;
+  job: string;
+  query: string;
+  node: string;
+  tenant: string;
+  /** `sha256:<hex>` of the model artifact. */
+  model: string;
+  /** `sha256:<hex>` of RFC 8785 JSON of the job input. */
+  input: string;
+  /** `sha256:<hex>` of the policy set the decision used. */
+  policy: string;
+  /** Global position of the job's `PolicyDecisionRecorded`. */
+  decision: number;
+}
+
+/** The job part of a lease response (`POST /v1/inference/leases`). */
+export interface LeasedJob {
+  jobId: string;
+  queryId: string;
+  nodeId: string;
+  proxyVersionId: string;
+  artifactSha256: string;
+  input: JsonValue;
+  inputDigest: string;
+}
+
+/** A key of the ledger's JWKS (`/.well-known/jwks.json`). */
+export interface LedgerJwk {
+  kty: string;
+  crv?: string;
+  x?: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  validFrom?: string;
+  revokedAt?: string;
+}
+
+export interface LedgerJwks {
+  keys: LedgerJwk[];
+}
+
+export type GrantFailureCode =
+  /** Not a JWT, or a claim is missing / of the wrong type. */
+  | 'GRANT_MALFORMED'
+  /** No unrevoked ledger key with the header's kid. */
+  | 'GRANT_KEY_UNKNOWN'
+  | 'GRANT_SIGNATURE_INVALID'
+  | 'GRANT_AUDIENCE_INVALID'
+  | 'GRANT_EXPIRED'
+  /** `sub` is another worker. */
+  | 'GRANT_SUBJECT_MISMATCH'
+  /** `job`/`query`/`node`/`model`/`input` differ from the leased job. */
+  | 'GRANT_JOB_MISMATCH';
+
+export type GrantCheck = { ok: true; claims: GrantClaims } | { ok: false; code: GrantFailureCode; reason: string };
+
+export interface VerifyGrantOptions {
+  /** Ledger JWKS: only unrevoked Ed25519 keys are trusted. */
+  jwks: LedgerJwks;
+  workerId: string;
+  job: LeasedJob;
+  now: Date;
+  /** Seconds of clock skew tolerated on `exp`/`nbf` (default 0). */
+  clockToleranceSeconds?: number;
+  /** When given, `iss` must equal it (the ledger's origin). */
+  issuer?: string;
+}
+
+/** The keys a worker trusts: Ed25519 keys of the JWKS without `revokedAt`. */
+export function trustedLedgerKeys(jwks: LedgerJwks): JWK[] {
+  return (Array.isArray(jwks?.keys) ? jwks.keys : [])
+    .filter((k) => k.kty === 'OKP' && k.crv === 'Ed25519' && typeof k.x === 'string' && typeof k.kid === 'string' && k.revokedAt === undefined)
+    .map((k) => ({ kty: 'OKP', crv: 'Ed25519', x: k.x!, kid: k.kid!, alg: 'EdDSA', use: 'sig' }));
+}
+
+const STRING_CLAIMS = ['iss', 'sub', 'jti', 'job', 'query', 'node', 'tenant', 'model', 'input', 'policy'] as const;
+
+function fail(code: GrantFailureCode, reason: string): GrantCheck {
+  return { ok: false, code, reason };
+}
+
+export async function verifyGrant(grant: string, options: VerifyGrantOptions): Promise<GrantCheck> {
+  if (typeof grant !== 'string' || grant.split('.').length !== 3) return fail('GRANT_MALFORMED', 'the grant is not a compact JWS');
+  const keys = createLocalJWKSet({ keys: trustedLedgerKeys(options.jwks) });
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(grant, keys, {
+      algorithms: ['EdDSA'],
+      audience: GRANT_AUDIENCE,
+      currentDate: options.now,
+      clockTolerance: options.clockToleranceSeconds ?? 0,
+      requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+      ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+    }));
+  } catch (error) {
+    return classify(error);
+  }
+  for (const claim of STRING_CLAIMS) {
+    if (typeof payload[claim] !== 'string' || payload[claim] === '') return fail('GRANT_MALFORMED', `claim ${claim} is missing or not a string`);
+  }
+  if (typeof payload.decision !== 'number' || !Number.isSafeInteger(payload.decision)) return fail('GRANT_MALFORMED', 'claim decision is not an integer');
+  const claims = payload as unknown as GrantClaims;
+  if (claims.sub !== options.workerId) return fail('GRANT_SUBJECT_MISMATCH', `the grant is for worker ${claims.sub}, not ${options.workerId}`);
+  const job = options.job;
+  const pairs: [string, string, string][] = [
+    ['job', claims.job, job.jobId],
+    ['query', claims.query, job.queryId],
+    ['node', claims.node, job.nodeId],
+    ['model', claims.model, job.artifactSha256],
+    ['input', claims.input, job.inputDigest],
+  ];
+  for (const [name, granted, leased] of pairs) {
+    if (granted !== leased) return fail('GRANT_JOB_MISMATCH', `grant ${name} ${granted} differs from the leased job's ${leased}`);
+  }
+  return { ok: true, claims };
+}
+
+function classify(error: unknown): GrantCheck {
+  const message = error instanceof Error ? error.message : String(error);
+  if (error instanceof joseErrors.JWTExpired) return fail('GRANT_EXPIRED', message);
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    if (error.claim === 'aud') return fail('GRANT_AUDIENCE_INVALID', message);
+    if (error.claim === 'nbf') return fail('GRANT_EXPIRED', `not yet valid: ${message}`);
+    return fail('GRANT_MALFORMED', message);
+  }
+  if (error instanceof joseErrors.JWKSNoMatchingKey) return fail('GRANT_KEY_UNKNOWN', 'no trusted ledger key matches the grant');
+  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return fail('GRANT_SIGNATURE_INVALID', message);
+  if (error instanceof joseErrors.JOSEAlgNotAllowed) return fail('GRANT_SIGNATURE_INVALID', message);
+  return fail('GRANT_MALFORMED', message);
+}
