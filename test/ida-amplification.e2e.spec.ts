@@ -1,7 +1,9 @@
 /**
  * The IDA side of amplification over HTTP, against the real application (SQLite store, signed entries, JWT
- * auth): limits from tenant settings and task classes, nodes assigned to proxies and ensembles, inference
- * results, low-confidence escalation, the overseer's answer, composition, every refusal (nothing appended).
+ * auth): limits from tenant settings and task classes, nodes assigned to proxies and ensembles through the
+ * policy gate, inference results from a registered worker (leased, granted, signed: the in-process test worker
+ * of test/support/test-worker.ts), low-confidence escalation, the overseer's answer, composition, every
+ * refusal (nothing appended).
  *
  * Proxies and tenant settings are set up by appending their events directly (signed by the ledger, as the
  * registry and the settings API would), so this suite depends only on the documented event contract.
@@ -12,6 +14,7 @@ import request from 'supertest';
 import type { JsonObject } from '../src/ledger/entry.js';
 import { callersOf } from './support/callers.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
+import { TestWorker } from './support/test-worker.js';
 
 const PROBLEM = /^application\/problem\+json/u;
 const TENANT = 'tenant-a';
@@ -21,7 +24,9 @@ const CLASS_TENANT = 'tenant-c';
 const GATES = { minFidelity: 0.8, maxDrift: 0.2, minAgreement: 0.8, maxRecalibrationAgeDays: 30 };
 
 let t: TestApp;
-const { bearer, mint, post } = callersOf(() => t);
+const { bearer, mint, post, tokens } = callersOf(() => t);
+/** The registered worker that runs every proxy job here. */
+const gpu = new TestWorker(() => t, 'gpu-w1');
 const api = () => request(t.server);
 const size = () => t.ledger.store.size();
 
@@ -55,7 +60,7 @@ async function createProxy(id: string, stage: 'candidate' | 'shadow' | 'producti
       source: { kind: 'imported', provenance: { origin: 'test', description: 'e2e fixture', declaredBy: 'qa' } },
       parentProxyVersionId: null,
       artifact: { sha256: digestOf(id), sizeBytes: 1024 },
-      metrics: { fidelity: 0.95, groundTruthAgreement: 0.9, drift: null },
+      metrics: { fidelity: 0.95, groundTruthAgreement: 0.9, drift: 0.05 },
       stage: 'candidate',
     },
   };
@@ -81,7 +86,12 @@ async function decompose(queryId: string, nodeId: string, subquestions: string[]
 
 async function assign(queryId: string, nodeId: string, body: object) {
   const res = await post(`/v1/queries/${queryId}/nodes/${nodeId}/assign`, 'pipeline', body).expect(200);
-  return res.body as { jobs: { jobId: string; proxyVersionId: string }[]; revision: number; assignee: { kind: string } };
+  return res.body as {
+    jobs: { jobId: string; proxyVersionId: string; decision: 'allow' | 'deny' | null; inputDigest: string }[];
+    revision: number;
+    assignee: { kind: string };
+    escalated: boolean;
+  };
 }
 
 async function tree(queryId: string) {
@@ -107,9 +117,11 @@ beforeAll(async () => {
   ]);
   await createProxy('p-prod', 'production');
   await createProxy('p-prod2', 'production');
+  await createProxy('p-prod3', 'production');
   await createProxy('p-shadow', 'shadow');
   await createProxy('p-cand', 'candidate');
   await createProxy('p-foreign', 'production', OTHER_TENANT);
+  await gpu.register(tokens['admin']!).expect(201);
   await appendAs(CLASS_TENANT, `tenant-${CLASS_TENANT}`, [
     {
       type: 'TenantSettingsUpdated',
@@ -157,7 +169,7 @@ describe('opening: limits from the request, the task class or the tenant default
       limitSources: { maxDepth: 'request', confidenceThreshold: 'tenantDefault' },
     });
     const [entry] = await t.ledger.store.readStream(`query-${triage.queryId}`);
-    expect(entry!.entry.schema).toBe(2);
+    expect(entry!.entry.schema).toBe(3);
   });
 
   it('a tenant without settings: the default settings, sourced tenantDefault', async () => {
@@ -207,16 +219,18 @@ describe('proxies answer, low confidence escalates, the overseer answers, compos
     const q = `/v1/queries/${queryId}`;
     const [label, interactions] = (await decompose(queryId, rootNodeId, ['Within label?', 'Interactions?'])) as [string, string];
 
-    // Assign the first leaf to a production proxy: NodeAssigned + InferenceRequested, the job id in the answer.
+    // Assign the first leaf to a production proxy: NodeAssigned + InferenceRequested + the gate's decision and
+    // authorisation, the job id in the answer.
     const assigned = await post(`${q}/nodes/${label}/assign`, 'pipeline', { to: 'proxy', proxyVersionId: 'p-prod' }).expect(200);
-    expect(assigned.headers.etag).toBe('"3"');
+    expect(assigned.headers.etag).toBe('"5"');
     const job = assigned.body.jobs[0].jobId as string;
     expect(assigned.body).toEqual({
       queryId,
       nodeId: label,
       assignee: { kind: 'proxy', proxyVersionId: 'p-prod', jobId: job },
-      jobs: [{ proxyVersionId: 'p-prod', jobId: job }],
-      revision: 3,
+      jobs: [{ proxyVersionId: 'p-prod', jobId: job, decision: 'allow', inputDigest: expect.stringMatching(/^sha256:/u) }],
+      escalated: false,
+      revision: 5,
     });
     expect((await tree(queryId)).root.children[0]).toMatchObject({ status: 'assigned', jobs: [{ jobId: job, status: 'pending', artifactSha256: digestOf('p-prod') }] });
 
@@ -225,25 +239,16 @@ describe('proxies answer, low confidence escalates, the overseer answers, compos
     expect(waiting.status).toBe(409);
     expect(waiting.body).toMatchObject({ code: 'QUERY.NODE_AWAITING_INFERENCE', pendingJobIds: [job] });
 
-    // A confident result answers the node.
-    const confident = await post(`${q}/nodes/${label}/inference-results`, 'pipeline', {
-      jobId: job,
-      proxyVersionId: 'p-prod',
-      answer: 'within label',
-      confidence: 0.92,
-      output: { logits: [0.08, 0.92] },
-    }).expect(200);
-    expect(confident.body).toEqual({ queryId, nodeId: label, jobId: job, outcome: 'answered', revision: 4 });
+    // The worker leases the job and posts a confident result: it answers the node.
+    const confident = await gpu.infer(job, { answer: 'within label', confidence: 0.92, scores: [0.08, 0.92] });
+    expect(confident.status).toBe(200);
+    expect(confident.body).toEqual({ queryId, nodeId: label, jobId: job, outcome: 'answered', revision: 7 });
 
     // The second leaf: a low-confidence result escalates it to a human in the same append.
-    const second = await assign(queryId, interactions, { to: 'proxy', proxyVersionId: 'p-shadow' });
-    const low = await post(`${q}/nodes/${interactions}/inference-results`, 'pipeline', {
-      jobId: second.jobs[0]!.jobId,
-      proxyVersionId: 'p-shadow',
-      answer: 'none known',
-      confidence: 0.35,
-    }).expect(200);
-    expect(low.body).toMatchObject({ outcome: 'escalated', revision: 8 });
+    const second = await assign(queryId, interactions, { to: 'proxy', proxyVersionId: 'p-prod3' });
+    const low = await gpu.infer(second.jobs[0]!.jobId, { answer: 'none known', confidence: 0.35 });
+    expect(low.status).toBe(200);
+    expect(low.body).toMatchObject({ outcome: 'escalated', revision: 14 });
     expect((await types(queryId)).slice(-2)).toEqual(['InferenceCompleted', 'EscalatedToHuman']);
 
     // Composing the root waits for the overseer.
@@ -272,10 +277,17 @@ describe('proxies answer, low confidence escalates, the overseer answers, compos
       answerProxyVersionId: 'p-prod',
       answerJobId: job,
       confidence: 0.92,
-      answeredBy: { sub: 'svc-orchestrator', role: 'pipeline' },
+      answeredBy: { sub: 'gpu-w1', role: 'worker' },
       overridden: true,
       overrides: [{ previousAnswer: 'within label' }, { previousAnswer: 'within label for adults' }],
-      jobs: [{ jobId: job, status: 'completed', result: { answer: 'within label', confidence: 0.92, output: { logits: [0.08, 0.92] } } }],
+      jobs: [
+        {
+          jobId: job,
+          status: 'completed',
+          result: { answer: 'within label', confidence: 0.92, output: { scores: [0.08, 0.92] }, by: { sub: 'gpu-w1', role: 'worker' } },
+          policy: { decision: 'allow', outcome: 'authorized', determiningPolicies: ['run-inference.permit-production'] },
+        },
+      ],
     });
     expect(n2).toMatchObject({
       status: 'answered',
@@ -299,9 +311,15 @@ describe('proxies answer, low confidence escalates, the overseer answers, compos
       'SubqueriesDelegated',
       'NodeAssigned',
       'InferenceRequested',
+      'PolicyDecisionRecorded',
+      'InferenceAuthorized',
+      'InferenceLeased',
       'InferenceCompleted',
       'NodeAssigned',
       'InferenceRequested',
+      'PolicyDecisionRecorded',
+      'InferenceAuthorized',
+      'InferenceLeased',
       'InferenceCompleted',
       'EscalatedToHuman',
       'HumanAnswerRecorded',
@@ -315,16 +333,20 @@ describe('proxies answer, low confidence escalates, the overseer answers, compos
   it('an ensemble of three: members vote, the last result records the majority in the same append', async () => {
     const { queryId, rootNodeId } = await openQuery({ task: 'Contraindicated?', input: null, confidenceThreshold: 0.6 });
     const q = `/v1/queries/${queryId}`;
-    const assigned = await assign(queryId, rootNodeId, { to: 'ensemble', proxyVersionIds: ['p-prod', 'p-shadow', 'p-prod2'] });
-    expect(assigned.assignee).toEqual({ kind: 'ensemble', method: 'majority', members: assigned.jobs });
-    expect(assigned.jobs.map((j) => j.proxyVersionId)).toEqual(['p-prod', 'p-shadow', 'p-prod2']);
+    const assigned = await assign(queryId, rootNodeId, { to: 'ensemble', proxyVersionIds: ['p-prod', 'p-prod3', 'p-prod2'] });
+    expect(assigned.assignee).toEqual({
+      kind: 'ensemble',
+      method: 'majority',
+      members: assigned.jobs.map(({ proxyVersionId, jobId }) => ({ proxyVersionId, jobId })),
+    });
+    expect(assigned.jobs.map((j) => j.proxyVersionId)).toEqual(['p-prod', 'p-prod3', 'p-prod2']);
     const [j1, j2, j3] = [assigned.jobs[0]!, assigned.jobs[1]!, assigned.jobs[2]!];
 
-    const r1 = await post(`${q}/nodes/${rootNodeId}/inference-results`, 'pipeline', { jobId: j1.jobId, proxyVersionId: 'p-prod', answer: 'No', confidence: 0.9 });
+    const r1 = await gpu.infer(j1.jobId, { answer: 'No', confidence: 0.9 });
     expect(r1.body).toMatchObject({ outcome: 'awaiting_members' });
-    const r2 = await post(`${q}/nodes/${rootNodeId}/inference-results`, 'pipeline', { jobId: j2.jobId, proxyVersionId: 'p-shadow', answer: 'yes', confidence: 0.99 });
+    const r2 = await gpu.infer(j2.jobId, { answer: 'yes', confidence: 0.99 });
     expect(r2.body).toMatchObject({ outcome: 'awaiting_members' });
-    const r3 = await post(`${q}/nodes/${rootNodeId}/inference-results`, 'pipeline', { jobId: j3.jobId, proxyVersionId: 'p-prod2', answer: 'no ', confidence: 1 });
+    const r3 = await gpu.infer(j3.jobId, { answer: 'no ', confidence: 1 });
     expect(r3.body).toMatchObject({ outcome: 'answered' });
     expect((await types(queryId)).slice(-2)).toEqual(['InferenceCompleted', 'EnsembleAnswerAggregated']);
 
@@ -333,21 +355,39 @@ describe('proxies answer, low confidence escalates, the overseer answers, compos
     expect(root).toMatchObject({ status: 'answered', answer: 'No', answerKind: 'ensemble', answerProxyVersionId: null });
     expect(root.confidence).toBeCloseTo(0.95 * (2 / 3), 10);
     expect(root.aggregation).toMatchObject({ method: 'majority', answer: 'No' });
-    expect(root.aggregation.members.map((m: { proxyVersionId: string }) => m.proxyVersionId)).toEqual(['p-prod', 'p-shadow', 'p-prod2']);
+    expect(root.aggregation.members.map((m: { proxyVersionId: string }) => m.proxyVersionId)).toEqual(['p-prod', 'p-prod3', 'p-prod2']);
     await post(`${q}/complete`, 'pipeline', {}).expect(200);
+  });
+
+  it('the gate denies a shadow proxy while serving: no job runs, the node goes to a human (inference_denied); in an ensemble the others vote', async () => {
+    const alone = await openQuery({ task: 'Shadow alone?', input: null });
+    const denied = await assign(alone.queryId, alone.rootNodeId, { to: 'proxy', proxyVersionId: 'p-shadow' });
+    expect(denied).toMatchObject({ escalated: true, jobs: [{ proxyVersionId: 'p-shadow', decision: 'deny' }] });
+    expect((await tree(alone.queryId)).root).toMatchObject({
+      status: 'escalated',
+      escalations: [{ reason: 'inference_denied', jobId: denied.jobs[0]!.jobId }],
+      jobs: [{ status: 'denied', policy: { decision: 'deny', outcome: 'denied' } }],
+    });
+
+    const mixed = await openQuery({ task: 'Shadow among others?', input: null, confidenceThreshold: 0.6 });
+    const ensemble = await assign(mixed.queryId, mixed.rootNodeId, { to: 'ensemble', proxyVersionIds: ['p-prod', 'p-shadow', 'p-prod2'] });
+    expect(ensemble.escalated).toBe(false);
+    expect(ensemble.jobs.map((j) => j.decision)).toEqual(['allow', 'deny', 'allow']);
+    await gpu.infer(ensemble.jobs[0]!.jobId, { answer: 'no', confidence: 0.9 });
+    const last = await gpu.infer(ensemble.jobs[2]!.jobId, { answer: 'No', confidence: 0.7 });
+    expect(last.body.outcome).toBe('answered');
+    const { root } = await tree(mixed.queryId);
+    expect(root.aggregation.members.map((m: { proxyVersionId: string }) => m.proxyVersionId)).toEqual(['p-prod', 'p-prod2']);
+    expect(root).toMatchObject({ status: 'answered', answerKind: 'ensemble', answer: 'no' });
   });
 
   it('an ensemble whose vote falls short of the threshold escalates; reassigned to a human, the overseer answers', async () => {
     const { queryId, rootNodeId } = await openQuery({ task: 'Split vote?', input: null, confidenceThreshold: 0.7 });
     const q = `/v1/queries/${queryId}`;
     const { jobs } = await assign(queryId, rootNodeId, { to: 'ensemble', proxyVersionIds: ['p-prod', 'p-prod2'] });
-    await post(`${q}/nodes/${rootNodeId}/inference-results`, 'pipeline', { jobId: jobs[0]!.jobId, proxyVersionId: 'p-prod', answer: 'a', confidence: 0.9 }).expect(200);
-    const last = await post(`${q}/nodes/${rootNodeId}/inference-results`, 'pipeline', {
-      jobId: jobs[1]!.jobId,
-      proxyVersionId: 'p-prod2',
-      answer: 'b',
-      confidence: 0.9,
-    }).expect(200);
+    expect((await gpu.infer(jobs[0]!.jobId, { answer: 'a', confidence: 0.9 })).status).toBe(200);
+    const last = await gpu.infer(jobs[1]!.jobId, { answer: 'b', confidence: 0.9 });
+    expect(last.status).toBe(200);
     expect(last.body.outcome).toBe('escalated');
     expect((await types(queryId)).slice(-3)).toEqual(['InferenceCompleted', 'EnsembleAnswerAggregated', 'EscalatedToHuman']);
     const refused = await post(`${q}/nodes/${rootNodeId}/assign`, 'pipeline', { to: 'proxy', proxyVersionId: 'p-prod' });
@@ -363,12 +403,15 @@ describe('proxies answer, low confidence escalates, the overseer answers, compos
     const q = `/v1/queries/${queryId}`;
     const [a, b] = (await decompose(queryId, rootNodeId, ['A?', 'B?'])) as [string, string];
     const { jobs } = await assign(queryId, a, { to: 'proxy', proxyVersionId: 'p-prod' });
+    // The worker holds the job when the node is escalated: its result comes too late.
+    const lease = await gpu.leaseJob(jobs[0]!.jobId);
     const escalated = await api().post(`${q}/nodes/${a}/escalate`).set(bearer('pipeline')).expect(200);
-    expect(escalated.body).toEqual({ queryId, nodeId: a, revision: 4 });
+    expect(escalated.body).toEqual({ queryId, nodeId: a, revision: 7 });
     await post(`${q}/nodes/${b}/escalate`, 'overseer', { note: 'needs a pharmacist' }).expect(200);
-    const late = await post(`${q}/nodes/${a}/inference-results`, 'pipeline', { jobId: jobs[0]!.jobId, proxyVersionId: 'p-prod', answer: 'x', confidence: 1 });
+    const late = await gpu.complete(lease, { answer: 'x', confidence: 1 });
     expect(late.status).toBe(409);
-    expect(late.body).toMatchObject({ code: 'QUERY.JOB_NOT_PENDING', status: 409, jobStatus: 'abandoned' });
+    expect(late.body).toMatchObject({ code: 'INFERENCE.JOB_NOT_PENDING', status: 409, recorded: true });
+    expect((await types(queryId)).slice(-1)).toEqual(['InferenceRejected']);
     const { root } = await tree(queryId);
     expect(root.children.map((c: { status: string }) => c.status)).toEqual(['escalated', 'escalated']);
     expect(root.children[0].jobs[0]).toMatchObject({ status: 'abandoned', result: null });
@@ -397,12 +440,12 @@ describe('refusals append nothing', () => {
     job = (await assign(opened.queryId, assignedLeaf, { to: 'proxy', proxyVersionId: 'p-prod' })).jobs[0]!.jobId;
     await post(`${q}/nodes/${escalatedLeaf}/escalate`, 'overseer', {}).expect(200);
     const done = await assign(opened.queryId, doneLeaf, { to: 'proxy', proxyVersionId: 'p-prod2' });
-    await post(`${q}/nodes/${doneLeaf}/inference-results`, 'pipeline', { jobId: done.jobs[0]!.jobId, proxyVersionId: 'p-prod2', answer: 'd', confidence: 1 }).expect(200);
+    expect((await gpu.infer(done.jobs[0]!.jobId, { answer: 'd', confidence: 1 })).status).toBe(200);
     foreign = await openQuery({ task: 'Tenant B only', input: null }, 'pipelineB');
   });
 
+  // The pipeline-posted result route is gone: the ledger accepts no result it did not authorise.
   const result = (over: object = {}) => ({ jobId: job, proxyVersionId: 'p-prod', answer: 'yes', confidence: 0.9, ...over });
-
   type Case = [name: string, send: () => request.Test, status: number, code: string];
   const cases: Case[] = [
     ['assign to a candidate proxy', () => post(`${q}/nodes/${leaf}/assign`, 'pipeline', { to: 'proxy', proxyVersionId: 'p-cand' }), 409, 'QUERY.PROXY_NOT_SERVING'],
@@ -433,16 +476,9 @@ describe('refusals append nothing', () => {
     ],
     ['decompose an assigned node', () => post(`${q}/nodes/${assignedLeaf}/decompose`, 'pipeline', { subquestions: ['x?'] }), 409, 'QUERY.NODE_ALREADY_ASSIGNED'],
     ['decompose an escalated node', () => post(`${q}/nodes/${escalatedLeaf}/decompose`, 'pipeline', { subquestions: ['x?'] }), 409, 'QUERY.NODE_ESCALATED'],
-    ['a result for an unknown job', () => post(`${q}/nodes/${assignedLeaf}/inference-results`, 'pipeline', result({ jobId: 'no-such-job' })), 422, 'QUERY.JOB_NOT_FOUND'],
-    ['a result posted on another node than its job', () => post(`${q}/nodes/${leaf}/inference-results`, 'pipeline', result()), 422, 'QUERY.JOB_NOT_FOUND'],
-    [
-      'a result for the wrong proxy version',
-      () => post(`${q}/nodes/${assignedLeaf}/inference-results`, 'pipeline', result({ proxyVersionId: 'p-prod2' })),
-      422,
-      'QUERY.JOB_PROXY_MISMATCH',
-    ],
-    ['a confidence above 1', () => post(`${q}/nodes/${assignedLeaf}/inference-results`, 'pipeline', result({ confidence: 1.5 })), 400, 'REQUEST.VALIDATION_FAILED'],
-    ['a blank proxy answer', () => post(`${q}/nodes/${assignedLeaf}/inference-results`, 'pipeline', result({ answer: ' ' })), 422, 'QUERY.INVALID_COMMAND'],
+    ['a pipeline posting a result (the old route is gone)', () => post(`${q}/nodes/${assignedLeaf}/inference-results`, 'pipeline', result()), 404, 'REQUEST.ROUTE_NOT_FOUND'],
+    ['a result for an unknown job', () => api().post('/v1/inference/results').send({ jobId: 'no-such-job', output: { answer: 'x', confidence: 1 }, provider: 'cpu', timing: { loadMs: 0, runMs: 0 }, modelSha256: 'x', inputDigest: 'y' }), 404, 'INFERENCE.JOB_NOT_FOUND'],
+    ['a result with a confidence above 1', () => api().post('/v1/inference/results').send({ jobId: job, output: { answer: 'x', confidence: 1.5 }, provider: 'cpu', timing: { loadMs: 0, runMs: 0 }, modelSha256: 'x', inputDigest: 'y' }), 400, 'REQUEST.VALIDATION_FAILED'],
     ['a human answer while a job is out', () => post(`${q}/nodes/${assignedLeaf}/answer`, 'overseer', { answer: 'x' }), 409, 'QUERY.NODE_AWAITING_INFERENCE'],
     ['escalate an escalated node', () => post(`${q}/nodes/${escalatedLeaf}/escalate`, 'pipeline', {}), 409, 'QUERY.NODE_ALREADY_ESCALATED'],
     ['escalate an answered node', () => post(`${q}/nodes/${doneLeaf}/escalate`, 'pipeline', {}), 409, 'QUERY.NODE_ALREADY_ANSWERED'],
@@ -450,8 +486,7 @@ describe('refusals append nothing', () => {
     ['an unknown node (assign)', () => post(`${q}/nodes/no-such-node/assign`, 'pipeline', { to: 'human' }), 404, 'QUERY.NODE_NOT_FOUND'],
     // Wrong role on each new route.
     ['an overseer assigning', () => post(`${q}/nodes/${leaf}/assign`, 'overseer', { to: 'human' }), 403, 'AUTH.FORBIDDEN_ROLE'],
-    ['an overseer posting a result', () => post(`${q}/nodes/${assignedLeaf}/inference-results`, 'overseer', result()), 403, 'AUTH.FORBIDDEN_ROLE'],
-    ['a worker posting a result', () => post(`${q}/nodes/${assignedLeaf}/inference-results`, 'worker', result()), 403, 'AUTH.FORBIDDEN_ROLE'],
+    ['a pipeline leasing a job', () => post('/v1/inference/leases', 'pipeline', { waitMs: 0 }), 403, 'AUTH.FORBIDDEN_ROLE'],
     ['an auditor escalating', () => post(`${q}/nodes/${leaf}/escalate`, 'auditor', {}), 403, 'AUTH.FORBIDDEN_ROLE'],
     ['a worker escalating', () => post(`${q}/nodes/${leaf}/escalate`, 'worker', {}), 403, 'AUTH.FORBIDDEN_ROLE'],
     ['the pipeline answering', () => post(`${q}/nodes/${escalatedLeaf}/answer`, 'pipeline', { answer: 'x' }), 403, 'AUTH.FORBIDDEN_ROLE'],
@@ -463,7 +498,6 @@ describe('refusals append nothing', () => {
       403,
       'AUTH.TENANT_FORBIDDEN',
     ],
-    ["another tenant posting a result", () => post(`${q}/nodes/${assignedLeaf}/inference-results`, 'pipelineB', result()), 403, 'AUTH.TENANT_FORBIDDEN'],
     ["another tenant escalating", () => post(`${q}/nodes/${leaf}/escalate`, 'overseerB', {}), 403, 'AUTH.TENANT_FORBIDDEN'],
     [
       "this tenant assigning in another tenant's query (with its own proxy)",
@@ -483,19 +517,16 @@ describe('refusals append nothing', () => {
     expect(await size()).toBe(before);
   });
 
-  it('a second result for a completed job → 409 QUERY.JOB_NOT_PENDING, nothing appended', async () => {
+  it('a completed job is leased to nobody: the worker gets 204 (or other work), never it again', async () => {
     const tr = await tree(q.slice('/v1/queries/'.length));
     const doneJob = tr.root.children[3].jobs[0];
-    const before = await size();
-    const res = await post(`${q}/nodes/${doneLeaf}/inference-results`, 'pipeline', { jobId: doneJob.jobId, proxyVersionId: 'p-prod2', answer: 'd', confidence: 1 });
-    expect(res.status).toBe(409);
-    expect(res.body).toMatchObject({ code: 'QUERY.JOB_NOT_PENDING', status: 409, jobId: doneJob.jobId });
-    expect(await size()).toBe(before);
+    expect(doneJob).toMatchObject({ status: 'completed', result: { answer: 'd' } });
+    for (let lease = await gpu.lease(0); lease !== null; lease = await gpu.lease(0)) expect(lease.job.jobId).not.toBe(doneJob.jobId);
   });
 });
 
 describe('idempotency of the new commands', () => {
-  it('assign and a result, each twice under one key: the first result, the log grows once per command', async () => {
+  it('assign twice under one key: the first result (decisions included), the log grows once; a result is single use', async () => {
     const { queryId, rootNodeId } = await openQuery({ task: 'Retry?', input: null });
     const path = `/v1/queries/${queryId}/nodes/${rootNodeId}`;
     const before = await size();
@@ -503,15 +534,14 @@ describe('idempotency of the new commands', () => {
     const again = await post(`${path}/assign`, 'pipeline', { to: 'proxy', proxyVersionId: 'p-prod' }, { 'Idempotency-Key': 'assign-1' }).expect(200);
     expect(again.body).toEqual(first.body);
     expect(again.headers['idempotent-replayed']).toBe('true');
-    const body = { jobId: first.body.jobs[0].jobId, proxyVersionId: 'p-prod', answer: 'yes', confidence: 0.8 };
-    const r1 = await post(`${path}/inference-results`, 'pipeline', body, { 'Idempotency-Key': 'result-1' }).expect(200);
-    const r2 = await post(`${path}/inference-results`, 'pipeline', body, { 'Idempotency-Key': 'result-1' }).expect(200);
-    expect(r2.body).toEqual(r1.body);
+    expect(await size()).toBe(before + 4); // NodeAssigned, InferenceRequested, PolicyDecisionRecorded, InferenceAuthorized
+    const lease = await gpu.leaseJob(first.body.jobs[0].jobId);
+    const r1 = await gpu.complete(lease, { answer: 'yes', confidence: 0.8 });
     expect(r1.body.outcome).toBe('answered');
-    expect(await size()).toBe(before + 3); // NodeAssigned + InferenceRequested, InferenceCompleted
-    const reused = await post(`${path}/inference-results`, 'pipeline', { ...body, confidence: 0.9 }, { 'Idempotency-Key': 'result-1' });
-    expect(reused.status).toBe(422);
-    expect(reused.body.code).toBe('REQUEST.IDEMPOTENCY_KEY_REUSED');
+    // The worker retrying the same post: the grant is spent (recorded, refused), still one result.
+    const r2 = await gpu.complete(lease, { answer: 'yes', confidence: 0.8 });
+    expect(r2.body.code).toBe('INFERENCE.GRANT_CONSUMED');
+    expect((await types(queryId)).filter((type) => type === 'InferenceCompleted')).toHaveLength(1);
   });
 });
 
@@ -520,12 +550,14 @@ describe('OpenAPI', () => {
     const res = await api().get('/docs/openapi.json').expect(200);
     const paths = res.body.paths as Record<string, Record<string, { responses: Record<string, { description: string }> }>>;
     const assignRoute = paths['/v1/queries/{queryId}/nodes/{nodeId}/assign']!.post!;
-    const resultRoute = paths['/v1/queries/{queryId}/nodes/{nodeId}/inference-results']!.post!;
+    const resultRoute = paths['/v1/inference/results']!.post!;
+    expect(paths['/v1/queries/{queryId}/nodes/{nodeId}/inference-results']).toBeUndefined();
     const escalateRoute = paths['/v1/queries/{queryId}/nodes/{nodeId}/escalate']!.post!;
     expect(assignRoute.responses['409']!.description).toContain('QUERY.PROXY_NOT_SERVING');
     expect(assignRoute.responses['422']!.description).toContain('QUERY.PROXY_NOT_FOUND');
-    expect(resultRoute.responses['422']!.description).toContain('QUERY.JOB_PROXY_MISMATCH');
-    expect(resultRoute.responses['409']!.description).toContain('QUERY.JOB_NOT_PENDING');
+    expect(resultRoute.responses['422']!.description).toContain('INFERENCE.GRANT_MISMATCH');
+    expect(resultRoute.responses['409']!.description).toContain('INFERENCE.GRANT_CONSUMED');
+    expect(resultRoute.responses['403']!.description).toContain('INFERENCE.WORKER_REVOKED');
     expect(escalateRoute.responses['409']!.description).toContain('QUERY.NODE_ALREADY_ESCALATED');
     expect(paths['/v1/queries/{queryId}/nodes/{nodeId}/compose']!.post!.responses['409']!.description).toContain('QUERY.CHILD_ESCALATED');
     expect(paths['/v1/queries/{queryId}/nodes/{nodeId}/answer']!.post!.responses['409']!.description).toContain('QUERY.NODE_AWAITING_INFERENCE');

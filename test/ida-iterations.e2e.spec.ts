@@ -14,12 +14,14 @@ import { checkDataset } from '../src/cli/dataset-check.js';
 import { exportLedger, verifyOffline } from '../src/cli/offline-ledger.js';
 import { exportPaths } from '../src/ledger/ledger-export.js';
 import { createTestApp, type TestApp } from './support/test-app.js';
+import { TestWorker } from './support/test-worker.js';
 
 const TENANT = 'acme';
 let t: TestApp;
 const tokens: Record<string, string> = {};
 const api = () => request(t.server);
-
+/** The registered inference worker: v1's answers reach the ledger only through it (lease, grant, signed result). */
+const worker = new TestWorker(() => t, 'gpu-acme-1');
 function post(path: string, who: string, body: object = {}) {
   return api().post(path).set('Authorization', `Bearer ${tokens[who]}`).send(body);
 }
@@ -79,6 +81,7 @@ beforeAll(async () => {
   t = await createTestApp();
   const roles = { pipeline: 'pipeline', overseer: 'overseer', auditor: 'auditor', admin: 'admin' } as const;
   for (const [name, role] of Object.entries(roles)) tokens[name] = await t.token(role, TENANT, `${name}-alice`);
+  await worker.register(tokens['admin']!).expect(201);
 });
 
 afterAll(async () => {
@@ -156,14 +159,12 @@ describe('two IDA iterations over HTTP', () => {
       state.leaves1.push(q.leaves);
       for (const [li, leaf] of q.leaves.entries()) {
         const assigned = await post(`/v1/queries/${q.queryId}/nodes/${leaf}/assign`, 'pipeline', { to: 'proxy', proxyVersionId: state.v1 }).expect(200);
+        // The policy gate allowed v1 (production, fidelity 0.91, no drift: it has no parent).
+        expect(assigned.body.jobs[0]).toMatchObject({ decision: 'allow' });
         const jobId = assigned.body.jobs[0].jobId as string;
         const lowConfidence = qi === 0 && li === 1;
-        await post(`/v1/queries/${q.queryId}/nodes/${leaf}/inference-results`, 'pipeline', {
-          jobId,
-          proxyVersionId: state.v1,
-          answer: lowConfidence ? '17' : task.answers[li],
-          confidence: lowConfidence ? 0.42 : 0.93,
-        }).expect(200);
+        const result = await worker.infer(jobId, { answer: lowConfidence ? '17' : task.answers[li]!, confidence: lowConfidence ? 0.42 : 0.93 });
+        expect(result.status).toBe(200);
         if (lowConfidence) {
           // The composed answer waits for the human.
           await post(`/v1/queries/${q.queryId}/nodes/${q.rootNodeId}/compose`, 'pipeline', { answer: task.total }).expect(409);

@@ -1,6 +1,7 @@
 /**
  * The amplification bounded context (DESIGN §3): queries, nodes, decomposition, assignment to humans and
- * proxies, inference results, escalation, answers, overrides.
+ * proxies (through the policy gate), escalation, answers, overrides. Inference results arrive through
+ * src/inference (granted workers), which reuses this context's result decider.
  * Expects EVENT_STORE, CLOCK and ID_GENERATOR to be provided globally by the app, and the global AuthGuard and
  * problem+json filter to be registered there too.
  */
@@ -10,8 +11,6 @@ import { AssignNodeController } from './assign-node/assign-node.controller.js';
 import { AssignNodeHandler } from './assign-node/assign-node.handler.js';
 import { EscalateNodeController } from './escalate-node/escalate-node.controller.js';
 import { EscalateNodeHandler } from './escalate-node/escalate-node.handler.js';
-import { RecordInferenceResultController } from './record-inference-result/record-inference-result.controller.js';
-import { RecordInferenceResultHandler } from './record-inference-result/record-inference-result.handler.js';
 import { AnswerNodeController } from './answer-node/answer-node.controller.js';
 import { AnswerNodeHandler } from './answer-node/answer-node.handler.js';
 import { CompleteQueryController } from './complete-query/complete-query.controller.js';
@@ -37,7 +36,6 @@ import { StopQueryHandler } from './stop-query/stop-query.handler.js';
     GetDecisionTreeController,
     DecomposeNodeController,
     AssignNodeController,
-    RecordInferenceResultController,
     EscalateNodeController,
     AnswerNodeController,
     ComposeAnswerController,
@@ -50,7 +48,6 @@ import { StopQueryHandler } from './stop-query/stop-query.handler.js';
     OpenQueryHandler,
     DecomposeNodeHandler,
     AssignNodeHandler,
-    RecordInferenceResultHandler,
     EscalateNodeHandler,
     AnswerNodeHandler,
     ComposeAnswerHandler,
@@ -59,5 +56,6 @@ import { StopQueryHandler } from './stop-query/stop-query.handler.js';
     StopQueryHandler,
     GetDecisionTreeHandler,
   ],
+  exports: [QueryCommandRunner],
 })
 export class AmplificationModule {}

@@ -1,5 +1,6 @@
 /**
- * What assigning a node needs to know of a proxy version: whose it is, its stage, its artifact digest.
+ * What assigning a node needs to know of a proxy version: whose it is, its stage, its artifact digest, and
+ * the registry attributes the policy gate reads (fidelity, drift; null when unknown).
  * Read from `proxy-<proxyVersionId>` through the registry's own fold (`rehydrateProxy`, src/distillation), so
  * amplification and the registry can never disagree about a proxy's stage; this file is the one seam
  * between the two contexts.
@@ -19,6 +20,9 @@ export interface ProxySnapshot {
   readonly stage: ProxyStage;
   /** `sha256:<hex>` of the registered artifact. */
   readonly artifactSha256: string;
+  /** The registered metrics (0..1; null when unknown), for the policy gate. */
+  readonly fidelity: number | null;
+  readonly drift: number | null;
 }
 
 export const PROXY_STREAM_PREFIX = 'proxy-';
@@ -31,7 +35,14 @@ export function proxyStream(proxyVersionId: string): string {
 export function proxySnapshotOf(entries: Iterable<RecordableEntry>): ProxySnapshot | null {
   const proxy = rehydrateProxy(entries);
   if (proxy === null) return null;
-  return { proxyVersionId: proxy.proxyVersionId, tenant: proxy.tenant, stage: proxy.stage, artifactSha256: proxy.artifactSha256 };
+  return {
+    proxyVersionId: proxy.proxyVersionId,
+    tenant: proxy.tenant,
+    stage: proxy.stage,
+    artifactSha256: proxy.artifactSha256,
+    fidelity: proxy.metrics.fidelity,
+    drift: proxy.metrics.drift,
+  };
 }
 
 /**

@@ -8,12 +8,14 @@ describe('proxySnapshotOf (through the registry fold)', () => {
     expect(proxySnapshotOf([])).toBeNull();
   });
 
-  it('registered: a candidate of the registering tenant, with its artifact digest', () => {
+  it('registered: a candidate of the registering tenant, with its artifact digest and metrics', () => {
     expect(proxySnapshotOf(record([proxyEv.registered()]))).toEqual({
       proxyVersionId: PROXY_ID,
       tenant: 'tenant-a',
       stage: 'candidate',
       artifactSha256: ARTIFACT,
+      fidelity: 0.9,
+      drift: null,
     });
   });
 

@@ -12,7 +12,7 @@ import type { IntegratedEntry } from '../ledger/entry.js';
 import type { AppendRequest, AppendResult, EventStore, Subscription } from '../ledger/event-store.port.js';
 import { AnswerNode, AnswerNodeHandler } from './answer-node/answer-node.handler.js';
 import { AssignNode, AssignNodeHandler } from './assign-node/assign-node.handler.js';
-import { RecordInferenceResult, RecordInferenceResultHandler } from './record-inference-result/record-inference-result.handler.js';
+import { engineWith } from '../policy/policy.test-kit.js';
 import { proxyEv } from '../distillation/distillation.test-kit.js';
 import { sha } from './query.test-kit.js';
 import { DecomposeNode, DecomposeNodeHandler } from './decompose-node/decompose-node.handler.js';
@@ -149,7 +149,7 @@ describe('QueryCommandRunner', () => {
       await store.append({
         stream: `query-${queryId}`,
         expectedRevision: 'any',
-        events: [{ type: 'InferenceAuthorized', schema: 1, data: { n: n++ } }],
+        events: [{ type: 'InferenceLeased', schema: 1, data: { n: n++ } }],
         meta: { ...store.log[0]!.entry.meta, commandId: `other-${n}` },
       });
       store.beforeAppend = interfere;
@@ -182,7 +182,7 @@ describe('QueryCommandRunner', () => {
     await store.append({
       stream: `query-${queryId}`,
       expectedRevision: 1,
-      events: [{ type: 'InferenceAuthorized', schema: 1, data: {} }],
+      events: [{ type: 'InferenceLeased', schema: 1, data: {} }],
       meta: { ...store.log[0]!.entry.meta, commandId: 'foreign' },
     });
     expect((await refusal(answer(children[0]!, 'x', { expectedRevision: 1 }))).code).toBe('LEDGER.REVISION_CONFLICT');
@@ -256,10 +256,9 @@ describe('handlers that read other streams first', () => {
     const promoted = proxyEv.promoted('candidate', stage);
     await seed(`proxy-${id}`, promoted.type, promoted.data, tenant);
   };
+  const engine = engineWith();
   const assign = (body: ConstructorParameters<typeof AssignNode>[3], envelope: Partial<CommandEnvelope> = {}) =>
-    new AssignNodeHandler(runner, store).execute(new AssignNode({ principal: pipeline, ...envelope }, queryId, leaf, body));
-  const post = (body: ConstructorParameters<typeof RecordInferenceResult>[3], envelope: Partial<CommandEnvelope> = {}) =>
-    new RecordInferenceResultHandler(runner, store).execute(new RecordInferenceResult({ principal: pipeline, ...envelope }, queryId, leaf, body));
+    new AssignNodeHandler(runner, store, engine).execute(new AssignNode({ principal: pipeline, ...envelope }, queryId, leaf, body));
 
   beforeEach(async () => {
     store = new MemoryEventStore();
@@ -284,7 +283,7 @@ describe('handlers that read other streams first', () => {
 
   it("open: the tenant's stored settings give the limits", async () => {
     const opened = store.log.find((e) => e.entry.type === 'AmplificationQueryOpened')!.entry;
-    expect(opened.schema).toBe(2);
+    expect(opened.schema).toBe(3);
     expect(opened.data).toMatchObject({
       maxDepth: 4,
       confidenceThreshold: 0.6,
@@ -319,12 +318,13 @@ describe('handlers that read other streams first', () => {
     expect(outcome.body).toEqual({
       queryId,
       nodeId: leaf,
-      assignee: { kind: 'ensemble', method: 'majority', members: outcome.body.jobs },
+      assignee: { kind: 'ensemble', method: 'majority', members: outcome.body.jobs.map(({ proxyVersionId, jobId }) => ({ proxyVersionId, jobId })) },
       jobs: [
-        { proxyVersionId: 'p-a', jobId: expect.any(String) },
-        { proxyVersionId: 'p-b', jobId: expect.any(String) },
+        { proxyVersionId: 'p-a', jobId: expect.any(String), inputDigest: expect.stringMatching(/^sha256:/u), decision: 'allow' },
+        { proxyVersionId: 'p-b', jobId: expect.any(String), inputDigest: expect.stringMatching(/^sha256:/u), decision: 'deny' },
       ],
-      revision: 4,
+      escalated: false,
+      revision: 8,
     });
     const requested = store.log.filter((e) => e.entry.type === 'InferenceRequested').map((e) => e.entry.data);
     expect(requested.map((d) => d['artifactSha256'])).toEqual([sha('p-a'), sha('p-b')]);
@@ -340,26 +340,23 @@ describe('handlers that read other streams first', () => {
     expect(await store.size()).toBe(size);
   });
 
-  it('inference result: outcome from the decision, and the same outcome when replayed (read back for an ensemble member)', async () => {
-    const { body } = await assign({ to: 'ensemble', proxyVersionIds: ['p-a', 'p-b'] });
-    const [a, b] = [body.jobs[0]!, body.jobs[1]!];
-    const first = await post({ jobId: a.jobId, proxyVersionId: 'p-a', answer: 'yes', confidence: 0.9 }, { idempotencyKey: 'r-1' });
-    expect(first.body).toEqual({ queryId, nodeId: leaf, jobId: a.jobId, outcome: 'awaiting_members', revision: 5 });
-    const replayed = await post({ jobId: a.jobId, proxyVersionId: 'p-a', answer: 'yes', confidence: 0.9 }, { idempotencyKey: 'r-1' });
-    expect(replayed).toEqual({ ...first, replayed: true });
-    const last = await post({ jobId: b.jobId, proxyVersionId: 'p-b', answer: 'Yes', confidence: 0.7 });
-    // Mean 0.8 × 2/2 ≥ 0.6: answered, the vote recorded in the same append.
-    expect(last.body).toMatchObject({ outcome: 'answered', revision: 7 });
-    expect(store.log.slice(-2).map((e) => e.entry.type)).toEqual(['InferenceCompleted', 'EnsembleAnswerAggregated']);
+  it('assign: the gate decides each job inside the append; a replay under the same key answers the first result', async () => {
+    const first = await assign({ to: 'proxy', proxyVersionId: 'p-a', input: { features: [1, 2] } }, { idempotencyKey: 'a-1' });
+    expect(first.body).toMatchObject({ jobs: [{ proxyVersionId: 'p-a', decision: 'allow' }], escalated: false, revision: 5 });
+    expect(store.log.slice(-4).map((e) => e.entry.type)).toEqual(['NodeAssigned', 'InferenceRequested', 'PolicyDecisionRecorded', 'InferenceAuthorized']);
+    const again = await assign({ to: 'proxy', proxyVersionId: 'p-a', input: { features: [1, 2] } }, { idempotencyKey: 'a-1' });
+    expect(again).toEqual({ ...first, replayed: true });
   });
 
-  it('inference result: a single proxy below the threshold is escalated in the same append', async () => {
-    const { body } = await assign({ to: 'proxy', proxyVersionId: 'p-a' });
-    const outcome = await post({ jobId: body.jobs[0]!.jobId, proxyVersionId: 'p-a', answer: 'maybe', confidence: 0.1, output: { raw: [1] } });
-    expect(outcome.body).toMatchObject({ outcome: 'escalated', revision: 5 });
-    expect(store.log.slice(-2).map((e) => [e.entry.type, e.entry.revision])).toEqual([
-      ['InferenceCompleted', 4],
-      ['EscalatedToHuman', 5],
+  it('assign: a shadow proxy in serving mode is denied by the shipped policies, and the node escalates in the same append', async () => {
+    const { body } = await assign({ to: 'proxy', proxyVersionId: 'p-b' });
+    expect(body).toMatchObject({ jobs: [{ proxyVersionId: 'p-b', decision: 'deny' }], escalated: true, revision: 6 });
+    expect(store.log.slice(-5).map((e) => e.entry.type)).toEqual([
+      'NodeAssigned',
+      'InferenceRequested',
+      'PolicyDecisionRecorded',
+      'InferenceDenied',
+      'EscalatedToHuman',
     ]);
   });
 });

@@ -6,6 +6,9 @@ import {
   isQueryEventType,
   parseQueryEvent,
   parseRecordedQueryEvent,
+  INFERENCE_COMPLETED_SCHEMA,
+  INFERENCE_REQUESTED_SCHEMA,
+  modelInputDigest,
   QUERY_EVENT_SCHEMA,
   QUERY_EVENT_TYPES,
   QUERY_OPENED_SCHEMA,
@@ -28,6 +31,13 @@ const all: QueryEvent[] = [
   ev.assigned('n-1', { kind: 'proxy', proxyVersionId: 'p-prod', jobId: 'j-1' }),
   ev.assigned('n-1', { kind: 'ensemble', method: 'majority', members: ENSEMBLE }),
   ev.requested('n-1', 'j-1', 'p-prod', true),
+  ev.requested('n-1', 'j-1', 'p-prod', false, 'Q?', { features: [1, 2.5], labels: ['a', 'b'] }),
+  ev.decided('n-1', 'j-1'),
+  ev.decided('n-1', 'j-1', 'deny', { policySetDigest: null, errors: ['engine: no set'] }),
+  ev.authorized('n-1', 'j-1', 'p-prod'),
+  ev.denied('n-1', 'j-1', 'p-prod'),
+  ev.escalated('n-1', { reason: 'inference_denied', jobId: 'j-1', note: 'policy gate denied: no policy permits it' }),
+  ev.opened({ dataClassification: 'restricted' }),
   ev.inferred('n-1', 'j-1', 'p-prod', 'yes', 0.8),
   ev.inferred('n-1', 'j-1', 'p-prod', 'yes', 0.8, { logits: [0.1, 0.9], model: { runtime: 'cpu' } }),
   ev.aggregated('n-1', [
@@ -45,7 +55,12 @@ describe('query events', () => {
 
   it.each(all.map((e) => [e.type, e] as const))('%s: parse(toProposed(e)) equals e, at the schema written today', (_, event) => {
     const proposed = toProposed(event);
-    expect(proposed.schema).toBe(event.type === 'AmplificationQueryOpened' ? QUERY_OPENED_SCHEMA : QUERY_EVENT_SCHEMA);
+    const today: Record<string, number> = {
+      AmplificationQueryOpened: QUERY_OPENED_SCHEMA,
+      InferenceRequested: INFERENCE_REQUESTED_SCHEMA,
+      InferenceCompleted: INFERENCE_COMPLETED_SCHEMA,
+    };
+    expect(proposed.schema).toBe(today[event.type] ?? QUERY_EVENT_SCHEMA);
     expect(parseQueryEvent(JSON.parse(JSON.stringify(proposed)))).toEqual(event);
     expect(isQueryEvent(proposed)).toBe(true);
   });
@@ -56,7 +71,13 @@ describe('query events', () => {
   });
 
   it.each<[string, { type: string; schema: number; data: JsonObject }]>([
-    ['an unknown type', { type: 'InferenceAuthorized', schema: 1, data: {} }],
+    ['an unknown type', { type: 'InferenceLeased', schema: 1, data: {} }],
+    ['a schema-2 request without its input digest', { type: 'InferenceRequested', schema: 2, data: { ...ev.requested('n', 'j', 'p').data, inputDigest: 'x' } }],
+    ['a schema-2 result without its worker', { type: 'InferenceCompleted', schema: 2, data: { ...ev.inferred('n', 'j', 'p', 'a', 1).data, workerId: null } }],
+    ['a schema-2 result with an unknown provider', { type: 'InferenceCompleted', schema: 2, data: { ...ev.inferred('n', 'j', 'p', 'a', 1).data, provider: 'tpu' } }],
+    ['a decision that is neither allow nor deny', { type: 'PolicyDecisionRecorded', schema: 1, data: { ...ev.decided('n', 'j').data, decision: 'maybe' } }],
+    ['an authorisation without a policy set', { type: 'InferenceAuthorized', schema: 1, data: { ...ev.authorized('n', 'j', 'p').data, policySetDigest: null } }],
+    ['a schema-3 opening with an unknown classification', { type: 'AmplificationQueryOpened', schema: 3, data: { ...ev.opened().data, dataClassification: 'secret' } }],
     ['an unsupported schema', { ...toProposed(ev.completed('x')), schema: 2 }],
     ['a missing field', { type: 'QueryCompleted', schema: 1, data: {} }],
     ['a wrongly typed field', { type: 'HumanAnswerRecorded', schema: 1, data: { nodeId: 'n', answer: 'a', confidence: '0.5' } }],
@@ -87,8 +108,40 @@ describe('query events', () => {
   it('isQueryEventType tells this aggregate’s types from others on the stream', () => {
     expect(isQueryEventType('HumanOverrideRecorded')).toBe(true);
     expect(isQueryEventType('EscalatedToHuman')).toBe(true);
-    expect(isQueryEventType('InferenceAuthorized')).toBe(false);
+    expect(isQueryEventType('InferenceAuthorized')).toBe(true);
+    expect(isQueryEventType('InferenceLeased')).toBe(false);
     expect(isQueryEventType('ProxyPromoted')).toBe(false);
+  });
+
+  it('upcasts schema-1/2 openings to schema 3: data classification internal', () => {
+    const { dataClassification: _d, ...v2 } = ev.opened().data;
+    expect(parseQueryEvent({ type: 'AmplificationQueryOpened', schema: 2, data: v2 })).toEqual(ev.opened({ dataClassification: 'internal' }));
+  });
+
+  it('upcasts a schema-1 InferenceRequested: its input is {question}, with that digest', () => {
+    const { input: _i, inputDigest: _d, ...v1 } = ev.requested('n-1', 'j-1', 'p-prod', false, 'Dose?', { features: [1] }).data;
+    expect(parseQueryEvent({ type: 'InferenceRequested', schema: 1, data: v1 }).data).toMatchObject({
+      input: { question: 'Dose?' },
+      inputDigest: modelInputDigest({ question: 'Dose?' }),
+    });
+  });
+
+  it('upcasts a schema-1 InferenceCompleted (posted by a pipeline before the gate): no worker, grant or signature', () => {
+    const { answer, confidence, jobId, nodeId, output, proxyVersionId } = ev.inferred('n-1', 'j-1', 'p-prod', 'yes', 0.8).data;
+    expect(parseQueryEvent({ type: 'InferenceCompleted', schema: 1, data: { answer, confidence, jobId, nodeId, output, proxyVersionId } }).data).toEqual({
+      answer,
+      confidence,
+      jobId,
+      nodeId,
+      output,
+      proxyVersionId,
+      workerId: null,
+      jti: null,
+      decisionPosition: null,
+      provider: null,
+      timing: null,
+      resultSignature: null,
+    });
   });
 
   it('upcasts a schema-1 AmplificationQueryOpened to schema 2: taskClass null, both limit sources unrecorded', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { TenantSettings } from '../tenants/tenant-settings.js';
 import { decideAnswerNode, type AnswerNodeCommand } from './answer-node/answer-node.command.js';
-import { decideAssignNode, type AssignNodeCommand } from './assign-node/assign-node.command.js';
+import { decideAssignNode, type AssignNodeCommand, type GateDecisions } from './assign-node/assign-node.command.js';
 import { decideEscalateNode, type EscalateNodeCommand } from './escalate-node/escalate-node.command.js';
 import type { ProxySnapshot } from './proxy-snapshot.js';
 import type { QueryDecideContext } from './query.guards.js';
@@ -22,7 +22,7 @@ import { decideStopQuery, type StopQueryCommand } from './stop-query/stop-query.
 const deciders: [
   QueryDecider<OpenQueryCommand, [settings: TenantSettings]>,
   QueryDecider<DecomposeNodeCommand>,
-  QueryDecider<AssignNodeCommand, [proxies: ReadonlyMap<string, ProxySnapshot>, ctx: QueryDecideContext]>,
+  QueryDecider<AssignNodeCommand, [proxies: ReadonlyMap<string, ProxySnapshot>, decisions: GateDecisions, ctx: QueryDecideContext]>,
   QueryDecider<RecordInferenceResultCommand>,
   QueryDecider<EscalateNodeCommand>,
   QueryDecider<AnswerNodeCommand>,

@@ -55,28 +55,26 @@ export const AssignNodeResponseSchema = z.object({
   nodeId: id,
   assignee,
   jobs: z
-    .array(z.object({ proxyVersionId: z.string(), jobId: id }))
-    .describe('One inference job per proxy version (empty for a human); results are posted per job'),
+    .array(
+      z.object({
+        proxyVersionId: z.string(),
+        jobId: id,
+        inputDigest: z.string().describe('sha256: of the RFC 8785 JSON of the model input'),
+        decision: z
+          .enum(['allow', 'deny'])
+          .nullable()
+          .describe("The policy gate's decision (PolicyDecisionRecorded); allowed jobs are leased by workers, denied ones never run"),
+      }),
+    )
+    .describe('One inference job per proxy version (empty for a human)'),
+  escalated: z.boolean().describe('True when the gate authorised no job: the node went to a human (reason inference_denied)'),
   revision,
 });
 export type AssignNodeResponse = z.infer<typeof AssignNodeResponseSchema>;
 
 export const INFERENCE_OUTCOMES = ['answered', 'escalated', 'awaiting_members'] as const;
+/** What an accepted result did to its node (`POST /v1/inference/results`). */
 export type InferenceOutcome = (typeof INFERENCE_OUTCOMES)[number];
-
-export const RecordInferenceResultResponseSchema = z.object({
-  queryId: id,
-  nodeId: id,
-  jobId: id,
-  outcome: z
-    .enum(INFERENCE_OUTCOMES)
-    .describe(
-      "answered: the node's answer (the proxy's, or the ensemble's vote) reached the threshold; escalated: it did not, a human answers; " +
-        'awaiting_members: other ensemble members are still out',
-    ),
-  revision,
-});
-export type RecordInferenceResultResponse = z.infer<typeof RecordInferenceResultResponseSchema>;
 
 /** What `nodeCommandResponse` reads of a `RecordedCommand`: every node event records its `nodeId`. */
 type RecordedNodeCommand = { queryId: string; revision: number; data: { nodeId: string } };

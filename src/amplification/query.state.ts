@@ -4,12 +4,14 @@
  */
 import { LedgerError } from '../common/ledger-error.js';
 import type { Actor, JsonValue, Role } from '../ledger/entry.js';
+import { applyGateEvent, type JobGate } from './query.gate.js';
 import { aggregateMajority } from './query.ensemble.js';
 import {
   assertNever,
   isQueryEventType,
   parseRecordedQueryEvent,
   type Assignee,
+  type DataClassification,
   type EnsembleMember,
   type EnsembleMethod,
   type EscalationReason,
@@ -21,8 +23,12 @@ import {
 export type QueryStatus = 'open' | 'completed' | 'stopped';
 export type AnswerKind = 'human' | 'proxy' | 'ensemble' | 'composed';
 export type NodeStatus = 'open' | 'assigned' | 'escalated' | 'decomposed' | 'answered';
-/** `abandoned`: still pending when the node was escalated; a result for it is no longer accepted. */
-export type JobStatus = 'pending' | 'completed' | 'abandoned';
+/**
+ * `abandoned`: still pending when the node was escalated; a result for it is no longer accepted. `denied`: the
+ * policy gate refused it (`InferenceDenied`); it never runs.
+ */
+export type JobStatus = 'pending' | 'completed' | 'abandoned' | 'denied';
+export type { JobGate };
 
 export interface NodeAnswer {
   readonly text: string;
@@ -70,6 +76,11 @@ export interface InferenceJob {
   readonly result: JobResult | null;
   /** When an escalation abandoned the job while it was pending. */
   readonly abandonedAt: string | null;
+  /** The model input (schema 1 jobs: `{question}`) and its digest, as the grant binds them. */
+  readonly input: JsonValue;
+  readonly inputDigest: string;
+  /** The policy gate's decision on the job; null for a job requested before the gate (schema 1 streams). */
+  readonly gate: JobGate | null;
 }
 
 export interface NodeEscalation {
@@ -132,6 +143,7 @@ export interface ExistingQueryState {
   readonly confidenceThreshold: number;
   readonly taskClass: string | null;
   readonly limitSources: LimitSources;
+  readonly dataClassification: DataClassification;
   readonly rootNodeId: string;
   /** A Map, not a record: node ids come from outside and must not collide with `__proto__` and friends. */
   readonly nodes: ReadonlyMap<string, QueryNode>;
@@ -231,6 +243,359 @@ function* parsedQueryEvents(entries: Iterable<RecordableEntry>): Generator<Recor
   for (const entry of entries) if (isQueryEventType(entry.type)) yield parseRecordedQueryEvent(entry);
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// In-place fold, for read models that fold every query of a large log (the decision-trees projection).
+
+/**
+ * What `foldInto` shares between the states it builds: one object per actor, and one string per recurring
+ * value (tenants, proxy versions, artifact digests) — equal immutable values, so sharing them is invisible to
+ * every reader, while a read model holding a million events keeps much less memory (and its GC copies less).
+ * Bounded: past `limit` distinct values, new values are kept as they come.
+ */
+export class FoldInterner {
+  private readonly actors = new Map<string, Map<string, Actor>>();
+  private readonly strings = new Map<string, string>();
+  private lastAt = '';
+  private count = 0;
+
+  constructor(private readonly limit = 100_000) {}
+
+  /** The shared (frozen) copy of an actor. */
+  actor(actor: Actor): Actor {
+    let bySub = this.actors.get(actor.role);
+    let shared = bySub?.get(actor.sub);
+    if (shared !== undefined) return shared;
+    shared = Object.freeze(copyActor(actor));
+    if (this.count < this.limit) {
+      if (bySub === undefined) this.actors.set(actor.role, (bySub = new Map()));
+      bySub.set(actor.sub, shared);
+      this.count++;
+    }
+    return shared;
+  }
+
+  /** `string`, as a function value. */
+  readonly intern = (value: string): string => this.string(value);
+
+  /** The shared instance of a string that recurs across queries (a tenant, a proxy version, a digest). */
+  string(value: string): string {
+    const shared = this.strings.get(value);
+    if (shared !== undefined) return shared;
+    if (this.count < this.limit) {
+      this.strings.set(value, value);
+      this.count++;
+    }
+    return value;
+  }
+
+  /** `recordedAt`: the events of one append, consecutive in the log, share it. */
+  at(value: string): string {
+    if (value === this.lastAt) return this.lastAt;
+    this.lastAt = value;
+    return value;
+  }
+}
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+type OwnedJob = Writable<InferenceJob>;
+type OwnedEscalation = Writable<NodeEscalation>;
+type OwnedNode = Omit<Writable<QueryNode>, 'children' | 'overrides' | 'assignments' | 'jobs' | 'escalations'> & {
+  // Arrays are EMPTY (shared, frozen) until their first element: most nodes never get most of them.
+  children: readonly string[];
+  overrides: NodeOverride[];
+  assignments: NodeAssignment[];
+  jobs: OwnedJob[];
+  escalations: OwnedEscalation[];
+};
+type OwnedState = Omit<Writable<ExistingQueryState>, 'nodes' | 'jobs'> & { nodes: Map<string, OwnedNode>; jobs: Map<string, string> };
+
+const EMPTY: never[] = Object.freeze([]) as unknown as never[];
+/** States built by `foldInto` (and so only ever updated by it). */
+const FOLDED = new WeakSet<object>();
+
+function append<T>(list: T[], item: T): T[] {
+  if (list.length === 0) return [item];
+  list.push(item);
+  return list;
+}
+
+/**
+ * `evolve`, in place: applies one recorded event to a state that `foldInto` built (or `initialQueryState`)
+ * and returns it, updated — the same state `evolve` gives (same checks, same refusals, equal content, equal
+ * decision tree: query.state.fold-into.unit.spec.ts), at a fraction of the cost: nothing is copied, and
+ * recurring values are shared through `interner`. For read models that own their states and never hand
+ * them out for keeping; the command side keeps the immutable `evolve`/`replay`.
+ *
+ * On a refusal (`QUERY.CORRUPT_STREAM`) the state is left as it was (every check runs before any change).
+ * Throws a `TypeError` for a state not built by `foldInto`: updating a shared immutable state in place would
+ * change other states too.
+ */
+export function foldInto(state: QueryState, recorded: RecordedQueryEvent, interner?: FoldInterner): ExistingQueryState {
+  const by = interner === undefined ? copyActor(recorded.meta.actor) : interner.actor(recorded.meta.actor);
+  const at = interner === undefined ? recorded.meta.recordedAt : interner.at(recorded.meta.recordedAt);
+
+  if (recorded.type === 'AmplificationQueryOpened') {
+    if (state.status !== 'none') throw corrupt(recorded, 'query opened twice');
+    const d = recorded.data;
+    // The root's question is the task (recorded twice so the root reads like every other node): one string.
+    const root = ownedNode(d.rootNodeId, null, 0, d.question === d.task ? d.task : d.question, at, by);
+    const opened: OwnedState = {
+      status: 'open',
+      queryId: d.queryId,
+      tenant: interner === undefined ? recorded.meta.tenant : interner.string(recorded.meta.tenant),
+      task: d.task,
+      input: d.input,
+      maxDepth: d.maxDepth,
+      confidenceThreshold: d.confidenceThreshold,
+      taskClass: d.taskClass,
+      limitSources: { maxDepth: intern(d.limitSources.maxDepth, interner), confidenceThreshold: intern(d.limitSources.confidenceThreshold, interner) },
+      dataClassification: d.dataClassification,
+      rootNodeId: root.nodeId,
+      nodes: new Map([[root.nodeId, root]]),
+      jobs: new Map(),
+      openedAt: at,
+      openedBy: by,
+      revision: recorded.revision,
+      completion: null,
+      stop: null,
+    };
+    FOLDED.add(opened);
+    return opened as ExistingQueryState;
+  }
+
+  if (state.status === 'none') throw corrupt(recorded, 'event before AmplificationQueryOpened');
+  if (!FOLDED.has(state)) throw new TypeError('foldInto: the state was not built by foldInto');
+  if (recorded.meta.tenant !== state.tenant) throw corrupt(recorded, 'event of another tenant');
+  if (recorded.revision <= state.revision) throw corrupt(recorded, 'revision does not increase');
+  const s = state as unknown as OwnedState;
+
+  switch (recorded.type) {
+    case 'SubqueriesDelegated': {
+      const { nodeId, children } = recorded.data;
+      const parent = nodeOf(state, recorded, nodeId) as OwnedNode;
+      if (parent.children.length > 0) throw corrupt(recorded, `node ${nodeId} already decomposed`);
+      if (parent.answer !== undefined) throw corrupt(recorded, `node ${nodeId} already answered`);
+      if (parent.assignments.length > 0) throw corrupt(recorded, `node ${nodeId} is assigned`);
+      if (openEscalation(parent) !== undefined) throw corrupt(recorded, `node ${nodeId} is escalated`);
+      const childIds = children.map((c) => c.nodeId);
+      const reused = childIds.find((id, i) => s.nodes.has(id) || childIds.indexOf(id) !== i);
+      if (reused !== undefined) throw corrupt(recorded, `node id ${reused} already used`);
+      for (const child of children) s.nodes.set(child.nodeId, ownedNode(child.nodeId, parent.nodeId, parent.depth + 1, child.question, at, by));
+      parent.children = childIds;
+      break;
+    }
+    case 'HumanAnswerRecorded': {
+      const { nodeId, answer: text, confidence } = recorded.data;
+      const node = unansweredNodeOf(state, recorded, nodeId) as OwnedNode;
+      if (node.children.length > 0) throw corrupt(recorded, `node ${nodeId} is decomposed`);
+      if (hasPendingJob(node)) throw corrupt(recorded, `node ${nodeId} has pending jobs`);
+      node.answer = { text, confidence, kind: 'human', by, at, proxyVersionId: null, jobId: null };
+      // The human answer is what clears an escalation.
+      for (const escalation of node.escalations) {
+        if (escalation.resolvedAt === null) {
+          escalation.resolvedAt = at;
+          escalation.resolvedBy = by;
+        }
+      }
+      break;
+    }
+    case 'AnswerComposed': {
+      const { nodeId, answer: text } = recorded.data;
+      const node = unansweredNodeOf(state, recorded, nodeId) as OwnedNode;
+      node.answer = { text, confidence: null, kind: 'composed', by, at, proxyVersionId: null, jobId: null };
+      break;
+    }
+    case 'HumanOverrideRecorded': {
+      const { nodeId, answer, rationale, previousAnswer } = recorded.data;
+      const node = nodeOf(state, recorded, nodeId) as OwnedNode;
+      if (node.answer === undefined) throw corrupt(recorded, `override of unanswered node ${nodeId}`);
+      const current = currentAnswer(node as QueryNode);
+      node.overrides = append(node.overrides, { answer, rationale, previousAnswer: previousAnswer === current ? current : previousAnswer, by, at });
+      break;
+    }
+    case 'QueryCompleted': {
+      const answer = recorded.data.answer;
+      const rootAnswer = currentAnswer(s.nodes.get(s.rootNodeId)! as QueryNode);
+      s.status = 'completed';
+      s.completion = { answer: answer === rootAnswer ? rootAnswer : answer, at, by };
+      break;
+    }
+    case 'QueryStopped':
+      s.status = 'stopped';
+      s.stop = { reason: recorded.data.reason, previousStatus: recorded.data.previousStatus, at, by };
+      break;
+    case 'NodeAssigned': {
+      const { nodeId, assignee } = recorded.data;
+      const node = unansweredNodeOf(state, recorded, nodeId) as OwnedNode;
+      if (node.children.length > 0) throw corrupt(recorded, `node ${nodeId} is decomposed`);
+      if (hasPendingJob(node)) throw corrupt(recorded, `node ${nodeId} has pending jobs`);
+      if (openEscalation(node) !== undefined) {
+        // The one reassignment there is: an escalated node handed to a human.
+        if (assignee.kind !== 'human' || currentAssignee(node as QueryNode)?.kind === 'human') {
+          throw corrupt(recorded, `escalated node ${nodeId} may only be reassigned to a human`);
+        }
+      } else if (node.assignments.length > 0) {
+        throw corrupt(recorded, `node ${nodeId} already assigned`);
+      }
+      const jobIds = jobsOf(assignee).map((job) => job.jobId);
+      const reused = jobIds.find((id, i) => s.jobs.has(id) || jobIds.indexOf(id) !== i);
+      if (reused !== undefined) throw corrupt(recorded, `job id ${reused} already used`);
+      node.assignments = append(node.assignments, { assignee: copyAssignee(assignee, interner?.intern ?? same), by, at });
+      break;
+    }
+    case 'InferenceRequested': {
+      const d = recorded.data;
+      const node = unansweredNodeOf(state, recorded, d.nodeId) as OwnedNode;
+      const assignee = currentAssignee(node as QueryNode);
+      const planned = assignee === undefined ? undefined : plannedJob(assignee, d.jobId, d.proxyVersionId);
+      if (assignee === undefined || planned === undefined || (assignee.kind === 'ensemble') !== d.ensemble) {
+        throw corrupt(recorded, `job ${d.jobId} is not one the node's assignment planned`);
+      }
+      if (s.jobs.has(d.jobId)) throw corrupt(recorded, `job ${d.jobId} requested twice`);
+      // Ids shared with the assignment that planned the job; the question is usually the node's own.
+      node.jobs = append(node.jobs, {
+        jobId: planned.jobId,
+        proxyVersionId: planned.proxyVersionId,
+        artifactSha256: intern(d.artifactSha256, interner),
+        question: d.question === node.question ? node.question : d.question,
+        ensemble: d.ensemble,
+        requestedBy: by,
+        requestedAt: at,
+        status: 'pending',
+        result: null,
+        abandonedAt: null,
+        input: d.input,
+        inputDigest: d.inputDigest,
+        gate: null,
+      });
+      s.jobs.set(planned.jobId, node.nodeId);
+      break;
+    }
+    case 'PolicyDecisionRecorded':
+    case 'InferenceAuthorized':
+    case 'InferenceDenied': {
+      const d = recorded.data;
+      const node = unansweredNodeOf(state, recorded, d.nodeId) as OwnedNode;
+      const job = node.jobs.find((j) => j.jobId === d.jobId);
+      const next = job === undefined ? `unknown job ${d.jobId} on node ${d.nodeId}` : applyGateEvent(job, recorded);
+      if (typeof next === 'string') throw corrupt(recorded, next);
+      job!.status = next.status;
+      job!.gate = next.gate;
+      break;
+    }
+    case 'InferenceCompleted': {
+      const d = recorded.data;
+      const node = unansweredNodeOf(state, recorded, d.nodeId) as OwnedNode;
+      const job = node.jobs.find((j) => j.jobId === d.jobId);
+      if (job === undefined) throw corrupt(recorded, `unknown job ${d.jobId} on node ${d.nodeId}`);
+      if (job.status !== 'pending') throw corrupt(recorded, `job ${d.jobId} is ${job.status}, not pending`);
+      if (job.proxyVersionId !== d.proxyVersionId) throw corrupt(recorded, `job ${d.jobId} runs another proxy version`);
+      job.status = 'completed';
+      job.result = { answer: d.answer, confidence: d.confidence, output: d.output, by, at };
+      // A single proxy answers the node when confident enough; an ensemble's members only vote.
+      if (!job.ensemble && d.confidence >= s.confidenceThreshold) {
+        node.answer = { text: d.answer, confidence: d.confidence, kind: 'proxy', by, at, proxyVersionId: job.proxyVersionId, jobId: job.jobId };
+      }
+      break;
+    }
+    case 'EnsembleAnswerAggregated': {
+      const d = recorded.data;
+      const node = unansweredNodeOf(state, recorded, d.nodeId) as OwnedNode;
+      const assignee = currentAssignee(node as QueryNode);
+      if (assignee?.kind !== 'ensemble' || assignee.method !== d.method) {
+        throw corrupt(recorded, `node ${d.nodeId} is not assigned to a ${d.method} ensemble`);
+      }
+      if (node.aggregation !== null) throw corrupt(recorded, `node ${d.nodeId} already aggregated`);
+      const members = ensembleMembers(node as QueryNode, assignee.members);
+      if (members === undefined || !sameMembers(members, d.members)) {
+        throw corrupt(recorded, `members do not match the completed jobs of node ${d.nodeId}`);
+      }
+      const vote = aggregateMajority(members);
+      if (vote.answer !== d.answer || vote.confidence !== d.confidence) {
+        throw corrupt(recorded, `aggregate does not follow from the members of node ${d.nodeId}`);
+      }
+      // `vote.answer` is a member's answer, already held: equal to `d.answer`, checked above.
+      node.aggregation = { method: assignee.method, members, answer: vote.answer, confidence: d.confidence, by, at };
+      if (d.confidence >= s.confidenceThreshold) {
+        node.answer = { text: vote.answer, confidence: d.confidence, kind: 'ensemble', by, at, proxyVersionId: null, jobId: null };
+      }
+      break;
+    }
+    case 'EscalatedToHuman': {
+      const d = recorded.data;
+      const node = unansweredNodeOf(state, recorded, d.nodeId) as OwnedNode;
+      if (node.children.length > 0) throw corrupt(recorded, `node ${d.nodeId} is decomposed`);
+      if (openEscalation(node) !== undefined) throw corrupt(recorded, `node ${d.nodeId} already escalated`);
+      // From now on a human answers the node: results still outstanding would only compete with that answer.
+      for (const job of node.jobs) {
+        if (job.status === 'pending') {
+          job.status = 'abandoned';
+          job.abandonedAt = at;
+        }
+      }
+      node.escalations = append(node.escalations, {
+        reason: intern(d.reason, interner),
+        confidence: d.confidence,
+        threshold: d.threshold,
+        jobId: d.jobId,
+        note: d.note,
+        by,
+        at,
+        resolvedAt: null,
+        resolvedBy: null,
+      });
+      break;
+    }
+    default:
+      return assertNever(recorded);
+  }
+  s.revision = recorded.revision;
+  return state;
+}
+
+function ownedNode(nodeId: string, parentId: string | null, depth: number, question: string, at: string, by: Actor): OwnedNode {
+  return {
+    nodeId,
+    parentId,
+    depth,
+    question,
+    children: EMPTY,
+    overrides: EMPTY,
+    assignments: EMPTY,
+    jobs: EMPTY,
+    escalations: EMPTY,
+    aggregation: null,
+    createdAt: at,
+    createdBy: by,
+    // Declared now, so that answering a node keeps its shape (no out-of-object property store per node).
+    answer: undefined,
+  };
+}
+
+/** The interned instance of a string (its own instance without an interner). */
+function intern<T extends string>(value: T, interner: FoldInterner | undefined): T {
+  return interner === undefined ? value : (interner.string(value) as T);
+}
+
+function hasPendingJob(node: OwnedNode): boolean {
+  for (const job of node.jobs) if (job.status === 'pending') return true;
+  return false;
+}
+
+/** `jobsOf(assignee).find(...)` without building the list. */
+function plannedJob(assignee: Assignee, jobId: string, proxyVersionId: string): { proxyVersionId: string; jobId: string } | undefined {
+  switch (assignee.kind) {
+    case 'human':
+      return undefined;
+    case 'proxy':
+      return assignee.jobId === jobId && assignee.proxyVersionId === proxyVersionId ? assignee : undefined;
+    case 'ensemble':
+      return assignee.members.find((m) => m.jobId === jobId && m.proxyVersionId === proxyVersionId);
+    default:
+      return assertNever(assignee);
+  }
+}
+
 /** Which of `state`'s maps only the caller holds, so they may be updated in place. */
 interface Owned {
   readonly nodes: boolean;
@@ -256,6 +621,7 @@ function step(state: QueryState, recorded: RecordedQueryEvent, owned: Owned): Ex
       confidenceThreshold: d.confidenceThreshold,
       taskClass: d.taskClass,
       limitSources: { ...d.limitSources },
+      dataClassification: d.dataClassification,
       rootNodeId: d.rootNodeId,
       nodes: new Map([[root.nodeId, root]]),
       jobs: new Map(),
@@ -366,9 +732,22 @@ function step(state: QueryState, recorded: RecordedQueryEvent, owned: Owned): Ex
         status: 'pending',
         result: null,
         abandonedAt: null,
+        input: d.input,
+        inputDigest: d.inputDigest,
+        gate: null,
       };
       const next = withNode({ ...node, jobs: [...node.jobs, job] });
       return { ...next, jobs: writable(state.jobs, owned.jobs).set(d.jobId, d.nodeId) };
+    }
+    case 'PolicyDecisionRecorded':
+    case 'InferenceAuthorized':
+    case 'InferenceDenied': {
+      const d = recorded.data;
+      const node = unansweredNodeOf(state, recorded, d.nodeId);
+      const index = node.jobs.findIndex((job) => job.jobId === d.jobId);
+      const next = index < 0 ? `unknown job ${d.jobId} on node ${d.nodeId}` : applyGateEvent(node.jobs[index]!, recorded);
+      if (typeof next === 'string') throw corrupt(recorded, next);
+      return withNode({ ...node, jobs: node.jobs.map((job, i) => (i === index ? { ...job, ...next } : job)) });
     }
     case 'InferenceCompleted': {
       const d = recorded.data;
@@ -451,7 +830,7 @@ export function jobsOf(assignee: Assignee): { proxyVersionId: string; jobId: str
 
 /**
  * The ensemble's votes in member order, once every member's job has completed; undefined while any is
- * missing, pending or abandoned.
+ * missing, pending or abandoned. Members the policy gate denied do not vote (they never run).
  */
 export function ensembleMembers(
   node: QueryNode,
@@ -460,6 +839,8 @@ export function ensembleMembers(
   const out: EnsembleMember[] = [];
   for (const member of members) {
     const job = node.jobs.find((j) => j.jobId === member.jobId);
+    // A member the policy gate denied never runs: the others vote without it.
+    if (job?.status === 'denied') continue;
     if (job?.result == null || job.status !== 'completed') return undefined;
     out.push({ jobId: job.jobId, proxyVersionId: job.proxyVersionId, answer: job.result.answer, confidence: job.result.confidence });
   }
@@ -522,6 +903,23 @@ export type DecisionTreeJob = {
   requestedAt: string;
   result: { answer: string; confidence: number; output: JsonValue; by: ActorView; at: string } | null;
   abandonedAt: string | null;
+  input: JsonValue;
+  inputDigest: string;
+  /** The policy gate's decision on the job; null for a job requested before the gate existed. */
+  policy: DecisionTreeJobPolicy | null;
+};
+
+export type DecisionTreeJobPolicy = {
+  decision: 'allow' | 'deny';
+  outcome: 'authorized' | 'denied' | null;
+  determiningPolicies: string[];
+  errors: string[];
+  policySetDigest: string | null;
+  cedarVersion: string;
+  requestDigest: string;
+  reason: string | null;
+  revision: number;
+  at: string;
 };
 
 export type DecisionTreeEscalation = {
@@ -587,6 +985,7 @@ export type DecisionTree = {
   confidenceThreshold: number;
   taskClass: string | null;
   limitSources: LimitSources;
+  dataClassification: DataClassification;
   status: QueryStatus;
   revision: number;
   openedAt: string;
@@ -656,6 +1055,23 @@ export function decisionTree(state: QueryState): DecisionTree {
                 at: job.result.at,
               },
         abandonedAt: job.abandonedAt,
+        input: job.input,
+        inputDigest: job.inputDigest,
+        policy:
+          job.gate === null
+            ? null
+            : {
+                decision: job.gate.decision,
+                outcome: job.gate.outcome,
+                determiningPolicies: [...job.gate.determiningPolicies],
+                errors: [...job.gate.errors],
+                policySetDigest: job.gate.policySetDigest,
+                cedarVersion: job.gate.cedarVersion,
+                requestDigest: job.gate.requestDigest,
+                reason: job.gate.reason,
+                revision: job.gate.revision,
+                at: job.gate.at,
+              },
       })),
       escalations: node.escalations.map((e) => ({
         reason: e.reason,
@@ -692,6 +1108,7 @@ export function decisionTree(state: QueryState): DecisionTree {
     confidenceThreshold: state.confidenceThreshold,
     taskClass: state.taskClass,
     limitSources: { ...state.limitSources },
+    dataClassification: state.dataClassification,
     status: state.status,
     revision: state.revision,
     openedAt: state.openedAt,
@@ -716,21 +1133,25 @@ function copyActor(actor: Actor): Actor {
 }
 
 /** A deep copy, so neither the state nor a rendered tree aliases the recorded event. */
-function copyAssignee(assignee: Assignee): Assignee {
+function copyAssignee(assignee: Assignee, proxy: (proxyVersionId: string) => string = same): Assignee {
   switch (assignee.kind) {
     case 'human':
       return { kind: 'human' };
     case 'proxy':
-      return { kind: 'proxy', proxyVersionId: assignee.proxyVersionId, jobId: assignee.jobId };
+      return { kind: 'proxy', proxyVersionId: proxy(assignee.proxyVersionId), jobId: assignee.jobId };
     case 'ensemble':
       return {
         kind: 'ensemble',
         method: assignee.method,
-        members: assignee.members.map((m) => ({ proxyVersionId: m.proxyVersionId, jobId: m.jobId })),
+        members: assignee.members.map((m) => ({ proxyVersionId: proxy(m.proxyVersionId), jobId: m.jobId })),
       };
     default:
       return assertNever(assignee);
   }
+}
+
+function same(value: string): string {
+  return value;
 }
 
 function writable<K, V>(map: ReadonlyMap<K, V>, owned: boolean): Map<K, V> {

@@ -8,7 +8,7 @@ import { decideCompleteQuery } from './complete-query/complete-query.command.js'
 import { decideComposeAnswer } from './compose-answer/compose-answer.command.js';
 import { decideDecomposeNode } from './decompose-node/decompose-node.command.js';
 import { decideOpenQuery } from './open-query/open-query.command.js';
-import type { InferenceRequested, QueryEvent, RecordedQueryEvent } from './query.events.js';
+import { modelInputDigest, type InferenceRequested, type QueryEvent, type RecordedQueryEvent } from './query.events.js';
 import {
   currentAnswer,
   decisionTree,
@@ -21,6 +21,7 @@ import {
   type QueryState,
 } from './query.state.js';
 import {
+  allowAll,
   at,
   ev,
   given,
@@ -38,6 +39,7 @@ import {
   sha,
   TASK,
   TENANT,
+  WORKER_FIELDS,
 } from './query.test-kit.js';
 
 const existing = (state: QueryState): ExistingQueryState => {
@@ -238,6 +240,9 @@ describe('evolve: assignment, inference, escalation', () => {
         status: 'pending',
         result: null,
         abandonedAt: null,
+        input: { question: 'Dose within label?' },
+        inputDigest: modelInputDigest({ question: 'Dose within label?' }),
+        gate: null,
       },
     ]);
     expect(nodeStatus(n1)).toBe('assigned');
@@ -414,7 +419,7 @@ describe('rehydrate', () => {
 
   it("given another context's event on the stream, then it is skipped and later revisions still apply", () => {
     const raw = entries(history.composed() as QueryEvent[]);
-    const foreign = { type: 'InferenceAuthorized', schema: 1, data: { nodeId: 'n-1' }, meta: raw[0].meta, revision: raw.length };
+    const foreign = { type: 'InferenceLeased', schema: 1, data: { nodeId: 'n-1' }, meta: raw[0].meta, revision: raw.length };
     const completed = { ...entries([ev.completed('safe')])[0], revision: raw.length + 1 };
     const state = existing(rehydrate([...raw, foreign, completed]));
     expect(state.status).toBe('completed');
@@ -427,7 +432,7 @@ describe('rehydrate', () => {
 
   it('given a query event of an unknown schema version, then QUERY.EVENT_INVALID', () => {
     const [opened, delegated] = entries(history.decomposed() as QueryEvent[]);
-    expect(refusal(() => rehydrate([{ ...opened!, schema: 3 }]))).toMatchObject({ code: 'QUERY.EVENT_INVALID' });
+    expect(refusal(() => rehydrate([{ ...opened!, schema: 4 }]))).toMatchObject({ code: 'QUERY.EVENT_INVALID' });
     expect(refusal(() => rehydrate([opened!, { ...delegated!, schema: 2 }]))).toMatchObject({ code: 'QUERY.EVENT_INVALID' });
   });
 
@@ -693,10 +698,15 @@ describe('a ~1000-node query', () => {
         if (leaf++ % 2 === 0) {
           apply(decideAnswerNode({ nodeId: id, answer: `leaf ${id}`, confidence: 0.5 }, state));
         } else {
-          const [assigned, requested] = decideAssignNode({ nodeId: id, to: 'proxy', proxyVersionId: 'p-prod' }, state, proxies, ctx);
-          apply([assigned, requested!]);
-          const jobId = (requested as InferenceRequested).data.jobId;
-          apply(decideRecordInferenceResult({ nodeId: id, jobId, proxyVersionId: 'p-prod', answer: `proxy ${id}`, confidence: 0.95 }, state));
+          const gated = decideAssignNode({ nodeId: id, to: 'proxy', proxyVersionId: 'p-prod' }, state, proxies, allowAll(), ctx);
+          apply(gated);
+          const jobId = (gated[1] as InferenceRequested).data.jobId;
+          apply(
+            decideRecordInferenceResult(
+              { nodeId: id, jobId, proxyVersionId: 'p-prod', answer: `proxy ${id}`, confidence: 0.95, worker: WORKER_FIELDS as never },
+              state,
+            ),
+          );
         }
         return;
       }

@@ -3,6 +3,8 @@
  * imports, so it compiles with the rest of `src/` without pulling test globals in.
  */
 import type { Actor, JsonValue } from '../ledger/entry.js';
+import { policyDecisionRecorded, type PolicyDecisionRecordedData } from '../policy/policy-decision.js';
+import type { PolicyDecision } from '../policy/policy-engine.port.js';
 import type { TenantSettings } from '../tenants/tenant-settings.js';
 import { aggregateMajority } from './query.ensemble.js';
 import type {
@@ -16,8 +18,12 @@ import type {
   EscalatedToHumanData,
   HumanAnswerRecorded,
   HumanOverrideRecorded,
+  InferenceAuthorized,
   InferenceCompleted,
+  InferenceCompletedData,
+  InferenceDenied,
   InferenceRequested,
+  PolicyDecisionRecorded,
   NodeAssigned,
   QueryCompleted,
   QueryEvent,
@@ -26,6 +32,7 @@ import type {
   SubqueriesDelegated,
 } from './query.events.js';
 import type { ProxySnapshot } from './proxy-snapshot.js';
+import { modelInputDigest } from './query.events.js';
 import { replay, type QueryState } from './query.state.js';
 
 export { refusal } from '../common/ledger-error.test-kit.js';
@@ -46,7 +53,7 @@ export const ev = {
     const task = data.task ?? TASK;
     return {
       type: 'AmplificationQueryOpened',
-      schema: 2,
+      schema: 3,
       data: {
         queryId: QUERY_ID,
         rootNodeId: ROOT,
@@ -57,6 +64,7 @@ export const ev = {
         confidenceThreshold: 0.7,
         taskClass: null,
         limitSources: { maxDepth: 'request', confidenceThreshold: 'request' },
+        dataClassification: 'internal',
         ...data,
       },
     };
@@ -86,15 +94,54 @@ export const ev = {
   assigned(nodeId: string, assignee: Assignee): NodeAssigned {
     return { type: 'NodeAssigned', schema: 1, data: { nodeId, assignee } };
   },
-  requested(nodeId: string, jobId: string, proxyVersionId: string, ensemble = false, question = 'Q?'): InferenceRequested {
+  requested(nodeId: string, jobId: string, proxyVersionId: string, ensemble = false, question = 'Q?', input: JsonValue = { question }): InferenceRequested {
     return {
       type: 'InferenceRequested',
-      schema: 1,
-      data: { jobId, nodeId, proxyVersionId, artifactSha256: sha(proxyVersionId), question, ensemble },
+      schema: 2,
+      data: { jobId, nodeId, proxyVersionId, artifactSha256: sha(proxyVersionId), question, ensemble, input, inputDigest: modelInputDigest(input) },
     };
   },
-  inferred(nodeId: string, jobId: string, proxyVersionId: string, answer: string, confidence: number, output: JsonValue = null): InferenceCompleted {
-    return { type: 'InferenceCompleted', schema: 1, data: { jobId, nodeId, proxyVersionId, answer, confidence, output } };
+  /** The gate's decision on a job (as `policyDecisionRecorded` writes it), allow by default. */
+  decided(nodeId: string, jobId: string, decision: 'allow' | 'deny' = 'allow', over: Partial<PolicyDecisionRecordedData> = {}): PolicyDecisionRecorded {
+    const recorded = policyDecisionRecorded(policyDecision(decision), { jobId, nodeId });
+    return { ...recorded, data: { ...recorded.data, ...over } };
+  },
+  authorized(nodeId: string, jobId: string, proxyVersionId: string, question = 'Q?', input: JsonValue = { question }): InferenceAuthorized {
+    return {
+      type: 'InferenceAuthorized',
+      schema: 1,
+      data: { jobId, nodeId, proxyVersionId, artifactSha256: sha(proxyVersionId), inputDigest: modelInputDigest(input), policySetDigest: POLICY_SET },
+    };
+  },
+  denied(nodeId: string, jobId: string, proxyVersionId: string, reason = 'forbidden by run-inference.forbid-low-fidelity'): InferenceDenied {
+    return {
+      type: 'InferenceDenied',
+      schema: 1,
+      data: { jobId, nodeId, proxyVersionId, determiningPolicies: ['run-inference.forbid-low-fidelity'], reason },
+    };
+  },
+  /** A job's request, allowing decision and authorisation (what the gated assign records per allowed job). */
+  granted(nodeId: string, jobId: string, proxyVersionId: string, ensemble = false, question = 'Q?'): QueryEvent[] {
+    return [
+      ev.requested(nodeId, jobId, proxyVersionId, ensemble, question),
+      ev.decided(nodeId, jobId),
+      ev.authorized(nodeId, jobId, proxyVersionId, question),
+    ];
+  },
+  inferred(
+    nodeId: string,
+    jobId: string,
+    proxyVersionId: string,
+    answer: string,
+    confidence: number,
+    output: JsonValue = null,
+    worker: Partial<WorkerFields> = {},
+  ): InferenceCompleted {
+    return {
+      type: 'InferenceCompleted',
+      schema: 2,
+      data: { jobId, nodeId, proxyVersionId, answer, confidence, output, ...WORKER_FIELDS, ...worker },
+    };
   },
   /** The aggregate as the decider computes it from `members`. */
   aggregated(nodeId: string, members: EnsembleMember[]): EnsembleAnswerAggregated {
@@ -107,6 +154,47 @@ export const ev = {
       data: { nodeId, reason: 'requested', confidence: null, threshold: null, jobId: null, note: null, ...over },
     };
   },
+};
+
+export const POLICY_SET = `sha256:${'d'.repeat(64)}`;
+
+/** An engine answer as the deciders receive it: allow by the production permit, deny by the fidelity forbid. */
+export function policyDecision(decision: 'allow' | 'deny' = 'allow', over: Partial<PolicyDecision> = {}): PolicyDecision {
+  return {
+    decision,
+    determiningPolicies: decision === 'allow' ? ['run-inference.permit-production'] : ['run-inference.forbid-low-fidelity'],
+    errors: [],
+    policySetDigest: POLICY_SET,
+    cedarVersion: '4.0.0',
+    request: {
+      principal: { type: 'IdaLedger::Pipeline', id: 'svc-orchestrator' },
+      action: { type: 'IdaLedger::Action', id: 'RunInference' },
+      resource: { type: 'IdaLedger::ProxyVersion', id: 'p' },
+      context: {},
+      entities: [],
+    },
+    requestDigest: `sha256:${'e'.repeat(64)}`,
+    ...over,
+  };
+}
+
+/** The same engine answer for every named proxy version (what the assign handler passes to the decider). */
+export function decisionsFor(proxyVersionIds: readonly string[], decision: 'allow' | 'deny' = 'allow'): Map<string, PolicyDecision> {
+  return new Map(proxyVersionIds.map((id) => [id, policyDecision(decision)]));
+}
+
+/** Every proxy of `proxies` allowed. */
+export const allowAll = (): Map<string, PolicyDecision> => decisionsFor([...proxies.keys()]);
+
+/** The granted worker's fields of an `InferenceCompleted` (schema 2). */
+export type WorkerFields = Pick<InferenceCompletedData, 'workerId' | 'jti' | 'decisionPosition' | 'provider' | 'timing' | 'resultSignature'>;
+export const WORKER_FIELDS: WorkerFields = {
+  workerId: 'worker-1',
+  jti: 'jti-1',
+  decisionPosition: 7,
+  provider: 'cpu',
+  timing: { loadMs: 3, runMs: 1 },
+  resultSignature: 'eyJhbGciOiJFZERTQSJ9..sig',
 };
 
 /** A digest that names its proxy, so a test can tell which artifact a job was sent. */
@@ -127,7 +215,10 @@ export const proxies: ReadonlyMap<string, ProxySnapshot> = new Map(
       ['p-retired', TENANT, 'retired'],
       ['p-foreign', 'tenant-b', 'production'],
     ] as const
-  ).map(([proxyVersionId, tenant, stage]) => [proxyVersionId, { proxyVersionId, tenant, stage, artifactSha256: sha(proxyVersionId) }]),
+  ).map(([proxyVersionId, tenant, stage]) => [
+    proxyVersionId,
+    { proxyVersionId, tenant, stage, artifactSha256: sha(proxyVersionId), fidelity: 0.95, drift: 0.05 },
+  ]),
 );
 
 /** Tenant settings for open-query specs: defaults 5 / 0.6 and two task classes. */
@@ -156,6 +247,9 @@ function defaultActor(event: QueryEvent): Actor {
     case 'QueryCompleted':
     case 'NodeAssigned':
     case 'InferenceRequested':
+    case 'PolicyDecisionRecorded':
+    case 'InferenceAuthorized':
+    case 'InferenceDenied':
     case 'InferenceCompleted':
     case 'EnsembleAnswerAggregated':
     case 'EscalatedToHuman':
@@ -201,11 +295,17 @@ export const history = {
   completed: (): Given[] => [...history.composed(), ev.completed('safe')],
   stoppedWhileOpen: (): Given[] => [...history.decomposed(), ev.stopped('budget exhausted', 'open')],
   stoppedAfterCompletion: (): Given[] => [...history.completed(), ev.stopped('withdrawn', 'completed')],
-  /** n-1 assigned to p-prod (job j-1, pending); n-2 open. Threshold 0.7. */
+  /** n-1 assigned to p-prod (job j-1, pending; requested without a gate decision, as before the gate); n-2 open. Threshold 0.7. */
   proxyPending: (): Given[] => [
     ...history.decomposed(),
     ev.assigned('n-1', { kind: 'proxy', proxyVersionId: 'p-prod', jobId: 'j-1' }),
     ev.requested('n-1', 'j-1', 'p-prod', false, 'Dose within label?'),
+  ],
+  /** As `proxyPending`, through the policy gate: j-1 decided allow and authorised (what assign records today). */
+  proxyGranted: (): Given[] => [
+    ...history.decomposed(),
+    ev.assigned('n-1', { kind: 'proxy', proxyVersionId: 'p-prod', jobId: 'j-1' }),
+    ...ev.granted('n-1', 'j-1', 'p-prod', false, 'Dose within label?'),
   ],
   /** n-1 answered by p-prod with confidence 0.9. */
   proxyAnswered: (): Given[] => [...history.proxyPending(), ev.inferred('n-1', 'j-1', 'p-prod', 'yes', 0.9)],

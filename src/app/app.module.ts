@@ -15,6 +15,7 @@ import { HealthController } from './health.controller.js';
 import { MetricsController } from './metrics.controller.js';
 import { METRICS_REGISTRY } from './metrics.js';
 import { PolicyModule } from '../policy/policy.module.js';
+import { InferenceModule } from '../inference/inference.module.js';
 import type { ValidatedPolicySet } from '../policy/policy-set.js';
 import type { Registry } from 'prom-client';
 
@@ -26,6 +27,8 @@ export interface AppModuleOptions {
   artifacts: { store: ArtifactStore; maxBytes: number };
   /** The Cedar policy set loaded from POLICY_DIR and validated (published on `policy-system` at start when new). */
   policySet: ValidatedPolicySet;
+  /** Inference leases: how long a worker holds a job (and its grant). */
+  inference?: { leaseMs: number };
 }
 
 /** Global providers for the ledger's ports, so every bounded context injects them by token. */
@@ -62,6 +65,7 @@ export class AppModule {
         TenantsModule,
         ProjectionsModule,
         PolicyModule.forRoot({ shipped: options.policySet }),
+        InferenceModule.forRoot(options.inference ?? {}),
       ],
       controllers: [HealthController, MetricsController],
       providers: [{ provide: METRICS_REGISTRY, useValue: options.metrics }],

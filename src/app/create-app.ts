@@ -36,6 +36,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestExpressA
         maxBytes: options.config.artifactMaxBytes,
       },
       policySet,
+      inference: { leaseMs: options.config.inferenceLeaseMs },
     }),
     { bodyParser: false, logger: options.logger ?? ['log', 'warn', 'error'] },
   );

@@ -11,6 +11,11 @@ export interface Principal {
   role: Role;
   /** Tenant the principal belongs to; it reads and writes this tenant only. */
   tenant: string;
+  /**
+   * Set only for an inference worker authenticated by a token it signed itself with its registered key (the
+   * key's thumbprint): what leasing requires (docs/policy-gate.md "Workers").
+   */
+  workerKid?: string;
 }
 
 export function isTokenRole(value: unknown): value is TokenRole {

@@ -17,6 +17,8 @@ export interface AppConfig {
   artifactMaxBytes: number;
   /** Cedar schema and policies published at start (`POLICY_DIR`, default: the package's `policies/`). */
   policyDir: string;
+  /** How long an inference lease (and its grant) lasts (`INFERENCE_LEASE_MS`, default 60 000). */
+  inferenceLeaseMs: number;
   auth:
     | { mode: 'local'; issuer: string; audience: string }
     | { mode: 'jwks'; jwksUrl: string; issuer: string; audience: string };
@@ -45,6 +47,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     bodyLimit: env.BODY_LIMIT || '256kb',
     artifactMaxBytes: integer(env, 'ARTIFACT_MAX_BYTES', 256 * 1024 * 1024, 1),
     policyDir: env.POLICY_DIR ? resolve(env.POLICY_DIR) : defaultPolicyDir(),
+    inferenceLeaseMs: integer(env, 'INFERENCE_LEASE_MS', 60_000, 1000),
     auth: env.AUTH_JWKS_URL
       ? { mode: 'jwks', jwksUrl: env.AUTH_JWKS_URL, issuer, audience }
       : { mode: 'local', issuer, audience },

@@ -59,7 +59,7 @@ export class LeanEntryReader implements RebuildSource {
     return entries;
   }
 
-  /** Rows only, unparsed: the raw-read half of the rebuild benchmark's baseline. */
+  /** Rows only, unparsed: what a rebuild parses entry by entry, and the benchmark's raw baseline. */
   readJson(fromPosition: number, limit: number): Row[] {
     return this.readStatement.all(fromPosition, limit);
   }

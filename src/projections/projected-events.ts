@@ -15,7 +15,7 @@ export type Meta = { tenant: string; sub: string; role: string; recordedAt: stri
 type Ev<T extends string, D> = { type: T; stream: string; revision: number; meta: Meta } & D;
 
 export type EnsembleMember = { jobId: string; proxyVersionId: string; answer: string; confidence: number };
-export const ESCALATION_REASONS = ['low_confidence', 'requested'] as const;
+export const ESCALATION_REASONS = ['low_confidence', 'requested', 'inference_denied'] as const;
 export type EscalationReason = (typeof ESCALATION_REASONS)[number];
 export type ProxySource = { kind: 'distillation'; runId: string } | { kind: 'imported' };
 export const PROXY_STAGES = ['candidate', 'shadow', 'production', 'retired'] as const;
@@ -80,6 +80,9 @@ const STREAM_PREFIX: Record<ProjectedEventType, string> = {
 };
 
 const KNOWN: ReadonlyMap<string, string> = new Map(Object.entries(STREAM_PREFIX));
+
+/** The schema each type is written at today, where above 1. */
+const LATEST_SCHEMA: Partial<Record<ProjectedEventType, number>> = { AmplificationQueryOpened: 3, InferenceRequested: 2, InferenceCompleted: 2 };
 
 /** Why a known entry could not be parsed (the projection adds its name and the position). */
 export class EventParseError extends Error {}
@@ -180,8 +183,10 @@ function parseMeta(entry: SignedEntry): Meta {
 }
 
 function parseData(type: ProjectedEventType, schema: number, f: Fields): Record<string, unknown> {
-  // AmplificationQueryOpened: schema 2 adds members only; the ones read here are in both (upcast by reading).
-  const supported = type === 'AmplificationQueryOpened' ? schema === 1 || schema === 2 : schema === 1;
+  // Later schemas add members only; the ones read here are in every version (upcast by reading):
+  // AmplificationQueryOpened 2 (limits' sources) and 3 (data classification), InferenceRequested 2 (model
+  // input), InferenceCompleted 2 (the granted worker's fields) — docs/ida-domain.md, docs/policy-gate.md.
+  const supported = schema >= 1 && schema <= (LATEST_SCHEMA[type] ?? 1);
   if (!supported) throw new EventParseError(`unsupported schema version ${String(schema)}`);
   switch (type) {
     case 'AmplificationQueryOpened':

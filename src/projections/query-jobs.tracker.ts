@@ -18,7 +18,8 @@ export interface TrackedQuery {
   queryId: string;
   tenant: string;
   confidenceThreshold: number;
-  jobs: Map<string, TrackedJob>;
+  /** By job id; null until the first job (a query answered by humans alone never has one). */
+  jobs: Map<string, TrackedJob> | null;
 }
 
 type QueryEvent<T extends ProjectedEvent['type']> = Extract<ProjectedEvent, { type: T }>;
@@ -32,7 +33,7 @@ export class QueryJobsTracker {
       queryId: event.queryId,
       tenant: event.meta.tenant,
       confidenceThreshold: event.confidenceThreshold,
-      jobs: new Map(),
+      jobs: null,
     };
     this.queries.set(event.stream, query);
     return query;
@@ -48,6 +49,7 @@ export class QueryJobsTracker {
 
   requested(event: QueryEvent<'InferenceRequested'>): TrackedJob {
     const query = this.of(event);
+    query.jobs ??= new Map();
     if (query.jobs.has(event.jobId)) throw new Error(`job ${event.jobId} requested twice`);
     const job: TrackedJob = {
       jobId: event.jobId,
@@ -62,7 +64,7 @@ export class QueryJobsTracker {
 
   completed(event: QueryEvent<'InferenceCompleted'>): { query: TrackedQuery; job: TrackedJob } {
     const query = this.of(event);
-    const job = query.jobs.get(event.jobId);
+    const job = query.jobs?.get(event.jobId);
     if (job === undefined) throw new Error(`result of job ${event.jobId}, which was never requested`);
     if (job.completed) throw new Error(`job ${event.jobId} completed twice`);
     if (job.nodeId !== event.nodeId || job.proxyVersionId !== event.proxyVersionId)
@@ -75,7 +77,7 @@ export class QueryJobsTracker {
   aggregated(event: QueryEvent<'EnsembleAnswerAggregated'>): { query: TrackedQuery; jobs: TrackedJob[] } {
     const query = this.of(event);
     const jobs = event.members.map((member) => {
-      const job = query.jobs.get(member.jobId);
+      const job = query.jobs?.get(member.jobId);
       if (job === undefined || !job.completed || !job.ensemble || job.nodeId !== event.nodeId || job.proxyVersionId !== member.proxyVersionId)
         throw new Error(`member job ${member.jobId} is not a completed ensemble job of node ${event.nodeId} with proxy ${member.proxyVersionId}`);
       return job;

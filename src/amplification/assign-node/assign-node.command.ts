@@ -1,8 +1,30 @@
 /**
- * Hand a leaf to a human, to one proxy version or to an ensemble of them. For proxies, records one
- * `InferenceRequested` per job: the seam where the inference policy gate comes in (DESIGN §6).
+ * Hand a leaf to a human, to one proxy version or to an ensemble of them. For proxies, the policy gate
+ * (docs/policy-gate.md, "Decisions") decides each job before anything runs: per job `InferenceRequested`,
+ * `PolicyDecisionRecorded`, then `InferenceAuthorized` or `InferenceDenied`, all in the assignment's append; when
+ * the gate authorised no job of the node, the node escalates to a human (`EscalatedToHuman`, reason
+ * `inference_denied`). The decisions are taken by the handler (the engine is synchronous) and passed in, so
+ * this decider stays pure.
  */
-import type { Assignee, InferenceRequested, NodeAssigned, ProxyJobRef } from '../query.events.js';
+import { isJsonValue } from '../../common/domain-values.js';
+import { LedgerError } from '../../common/ledger-error.js';
+import type { JsonValue } from '../../ledger/entry.js';
+import { denyReason, policyDecisionRecorded } from '../../policy/policy-decision.js';
+import type { PolicyDecision } from '../../policy/policy-engine.port.js';
+import type { RunInferenceInput } from '../../policy/policy-requests.js';
+import {
+  INFERENCE_REQUESTED_SCHEMA,
+  modelInputDigest,
+  type Assignee,
+  type EscalatedToHuman,
+  type InferenceAuthorized,
+  type InferenceDenied,
+  type InferenceRequested,
+  type NodeAssigned,
+  type PolicyDecisionRecorded,
+  type ProxyJobRef,
+  type QueryEvent,
+} from '../query.events.js';
 import {
   invalid,
   refuse,
@@ -13,13 +35,17 @@ import {
   requireOpen,
   type QueryDecideContext,
 } from '../query.guards.js';
-import { currentAssignee, openEscalation, pendingJobs, type ExistingQueryState, type QueryState } from '../query.state.js';
+import { currentAssignee, openEscalation, pendingJobs, type ExistingQueryState, type QueryNode, type QueryState } from '../query.state.js';
 import { SERVING_STAGES, type ProxySnapshot } from '../proxy-snapshot.js';
 
-export type AssignNodeCommand =
+export type AssignNodeCommand = (
   | { nodeId: string; to: 'human' }
   | { nodeId: string; to: 'proxy'; proxyVersionId: string }
-  | { nodeId: string; to: 'ensemble'; proxyVersionIds: string[] };
+  | { nodeId: string; to: 'ensemble'; proxyVersionIds: string[] }
+) & {
+  /** The model input for the proxy jobs (any JSON value); default `{question: <the node's question>}`. */
+  input?: JsonValue;
+};
 
 /** An ensemble of one is a single proxy; beyond nine, a vote costs more than it tells. */
 export const MIN_ENSEMBLE_SIZE = 2;
@@ -39,16 +65,61 @@ export function proxyVersionIdsOf(command: AssignNodeCommand): string[] {
   }
 }
 
+/** The policy gate's answer per proxy version of the command (the handler asks the engine). */
+export type GateDecisions = ReadonlyMap<string, PolicyDecision>;
+
+/**
+ * The `RunInference` inputs the handler must ask the policy engine about, by proxy version: one per named
+ * version that exists in the caller's tenant, for the node as it stands. Empty when the query or node does
+ * not exist (the decider then refuses) — asking costs nothing the decider would not refuse anyway.
+ */
+export function gateInputs(
+  command: AssignNodeCommand,
+  state: QueryState,
+  proxies: ReadonlyMap<string, ProxySnapshot>,
+  pipelineSub: string,
+): Map<string, RunInferenceInput> {
+  const inputs = new Map<string, RunInferenceInput>();
+  if (state.status === 'none' || command.to === 'human') return inputs;
+  const node = state.nodes.get(command.nodeId);
+  if (node === undefined) return inputs;
+  for (const id of proxyVersionIdsOf(command)) {
+    const proxy = proxies.get(id);
+    if (proxy === undefined || proxy.tenant !== state.tenant || proxy.proxyVersionId !== id) continue;
+    inputs.set(id, runInferenceInputFor(state, node, proxy, pipelineSub));
+  }
+  return inputs;
+}
+
+/** The gate's question for one job: this pipeline, running `proxy` on `node` of `query`, in serving mode. */
+export function runInferenceInputFor(query: ExistingQueryState, node: QueryNode, proxy: ProxySnapshot, pipelineSub: string): RunInferenceInput {
+  return {
+    tenant: query.tenant,
+    pipelineSub,
+    proxy: {
+      proxyVersionId: proxy.proxyVersionId,
+      stage: proxy.stage,
+      fidelity: proxy.fidelity,
+      drift: proxy.drift,
+      artifactSha256: proxy.artifactSha256,
+      tenant: proxy.tenant,
+    },
+    context: { taskClass: query.taskClass, depth: node.depth, dataClassification: query.dataClassification, mode: 'serving' },
+  };
+}
+
 /**
  * Pure: `proxies` holds the snapshots the handler read for the named versions (any tenant's; a missing one
- * does not exist), `ctx` the job ids.
+ * does not exist), `decisions` the policy engine's answer per named version (see `gateInputs`), `ctx` the
+ * job ids.
  */
 export function decideAssignNode(
   command: AssignNodeCommand,
   state: QueryState,
   proxies: ReadonlyMap<string, ProxySnapshot>,
+  decisions: GateDecisions,
   ctx: QueryDecideContext,
-): [NodeAssigned, ...InferenceRequested[]] {
+): [NodeAssigned, ...QueryEvent[]] {
   const nodeId = requireId(command.nodeId, 'nodeId');
   const versionIds = requireTargets(command);
 
@@ -68,6 +139,7 @@ export function decideAssignNode(
   }
 
   const snapshots = versionIds.map((id) => requireServingProxy(query, proxies, id));
+  const input = command.to === 'human' ? null : requireModelInput(command.input, node.question);
   const jobs: ProxyJobRef[] = snapshots.map((proxy) => ({ proxyVersionId: proxy.proxyVersionId, jobId: newJobId(query, ctx) }));
   requireDistinct(jobs.map((job) => job.jobId));
 
@@ -77,21 +149,95 @@ export function decideAssignNode(
       : command.to === 'proxy'
         ? { kind: 'proxy', proxyVersionId: jobs[0]!.proxyVersionId, jobId: jobs[0]!.jobId }
         : { kind: 'ensemble', method: 'majority', members: jobs };
-  const requested = jobs.map(
-    (job, i): InferenceRequested => ({
+  const assigned: NodeAssigned = { type: 'NodeAssigned', schema: 1, data: { nodeId, assignee: target } };
+  if (input === null) return [assigned];
+
+  const events: QueryEvent[] = [];
+  const denials: string[] = [];
+  jobs.forEach((job, i) => {
+    const proxy = snapshots[i]!;
+    const decision = decisions.get(job.proxyVersionId);
+    if (decision === undefined) {
+      // The handler asks for every version it read; a gap is a defect, never an implicit allow or deny.
+      throw new LedgerError('QUERY.POLICY_DECISION_MISSING', 'internal', `No policy decision for proxy version ${job.proxyVersionId}`);
+    }
+    const requested: InferenceRequested = {
       type: 'InferenceRequested',
-      schema: 1,
+      schema: INFERENCE_REQUESTED_SCHEMA,
       data: {
         jobId: job.jobId,
         nodeId,
         proxyVersionId: job.proxyVersionId,
-        artifactSha256: snapshots[i]!.artifactSha256,
+        artifactSha256: proxy.artifactSha256,
         question: node.question,
         ensemble: command.to === 'ensemble',
+        input: input.value,
+        inputDigest: input.digest,
       },
-    }),
-  );
-  return [{ type: 'NodeAssigned', schema: 1, data: { nodeId, assignee: target } }, ...requested];
+    };
+    const recorded: PolicyDecisionRecorded = policyDecisionRecorded(decision, { jobId: job.jobId, nodeId });
+    events.push(requested, recorded);
+    const reason = denyReason(decision);
+    if (reason === null && decision.policySetDigest !== null) {
+      const authorized: InferenceAuthorized = {
+        type: 'InferenceAuthorized',
+        schema: 1,
+        data: {
+          jobId: job.jobId,
+          nodeId,
+          proxyVersionId: job.proxyVersionId,
+          artifactSha256: proxy.artifactSha256,
+          inputDigest: input.digest,
+          policySetDigest: decision.policySetDigest,
+        },
+      };
+      events.push(authorized);
+    } else {
+      const why = reason ?? 'no policy set in force';
+      const denied: InferenceDenied = {
+        type: 'InferenceDenied',
+        schema: 1,
+        data: { jobId: job.jobId, nodeId, proxyVersionId: job.proxyVersionId, determiningPolicies: [...decision.determiningPolicies], reason: why },
+      };
+      events.push(denied);
+      denials.push(jobs.length > 1 ? `${job.proxyVersionId}: ${why}` : why);
+    }
+  });
+  if (denials.length === jobs.length) {
+    // Nothing will run: a human answers the node.
+    const escalated: EscalatedToHuman = {
+      type: 'EscalatedToHuman',
+      schema: 1,
+      data: {
+        nodeId,
+        reason: 'inference_denied',
+        confidence: null,
+        threshold: null,
+        jobId: command.to === 'proxy' ? jobs[0]!.jobId : null,
+        note: truncate(`policy gate denied: ${denials.join('; ')}`, MAX_NOTE_LENGTH),
+      },
+    };
+    events.push(escalated);
+  }
+  return [assigned, ...events];
+}
+
+/** An escalation note stays readable in the oversight queue. */
+const MAX_NOTE_LENGTH = 2000;
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** The model input and its digest: the command's, else `{question}`; it must be JSON that RFC 8785 can carry. */
+function requireModelInput(input: JsonValue | undefined, question: string): { value: JsonValue; digest: string } {
+  const value = input === undefined ? { question } : input;
+  if (!isJsonValue(value)) throw invalid('input', 'must be a JSON value');
+  try {
+    return { value, digest: modelInputDigest(value) };
+  } catch {
+    throw invalid('input', 'must be JSON that canonicalises (RFC 8785): finite numbers only');
+  }
 }
 
 function requireTargets(command: AssignNodeCommand): string[] {

@@ -22,8 +22,10 @@ export class AssignNodeController {
   @ApiOperation({
     summary: 'Assign an unanswered, undecomposed leaf to a human, a proxy version or an ensemble (majority vote)',
     description:
-      'Proxies must be of the tenant and in stage shadow or production. Records NodeAssigned and one InferenceRequested per job; ' +
-      'an escalated node may only be reassigned to a human.',
+      'Proxies must be of the tenant and in stage shadow or production. The policy gate decides each job: records NodeAssigned and, ' +
+      'per job, InferenceRequested (with the model input), PolicyDecisionRecorded and InferenceAuthorized or InferenceDenied; ' +
+      'when no job is authorised the node is escalated to a human (inference_denied). Authorised jobs are leased by registered ' +
+      'workers (POST /v1/inference/leases). An escalated node may only be reassigned to a human.',
   })
   @ApiCommandResponse(200, AssignNodeResponseSchema, 'Assigned; `jobs` are the inference jobs to run')
   @ApiProblems(

@@ -5,11 +5,20 @@ import { MAX_ENSEMBLE_SIZE, MIN_ENSEMBLE_SIZE } from './assign-node.command.js';
 
 const proxyVersionId = z.string().min(1).max(MAX_ID_LENGTH).describe('A proxy version of the tenant, in stage shadow or production');
 
+const input = z
+  .unknown()
+  .optional()
+  .describe(
+    'The model input for the proxy jobs (any JSON value; a worker runs `{features: number[], labels?: string[]}`); ' +
+      'default `{question: <the node question>}`. The grant binds its RFC 8785 SHA-256.',
+  );
+
 export const AssignNodeBodySchema = z.discriminatedUnion('to', [
   z.strictObject({ to: z.literal('human') }),
-  z.strictObject({ to: z.literal('proxy'), proxyVersionId }),
+  z.strictObject({ to: z.literal('proxy'), proxyVersionId, input }),
   z.strictObject({
     to: z.literal('ensemble'),
+    input,
     proxyVersionIds: z
       .array(proxyVersionId)
       .min(MIN_ENSEMBLE_SIZE)

@@ -5,7 +5,14 @@
 import { isJsonValue } from '../../common/domain-values.js';
 import type { JsonValue } from '../../ledger/entry.js';
 import { MAX_DEPTH_LIMIT, type TenantSettings } from '../../tenants/tenant-settings.js';
-import { QUERY_OPENED_SCHEMA, type AmplificationQueryOpened, type LimitSource } from '../query.events.js';
+import {
+  DATA_CLASSIFICATIONS,
+  DEFAULT_DATA_CLASSIFICATION,
+  QUERY_OPENED_SCHEMA,
+  type AmplificationQueryOpened,
+  type DataClassification,
+  type LimitSource,
+} from '../query.events.js';
 import { invalid, refuse, requireId, requireText, requireUnitInterval } from '../query.guards.js';
 import type { QueryState } from '../query.state.js';
 
@@ -20,6 +27,8 @@ export interface OpenQueryCommand {
   maxDepth?: number;
   /** 0..1. Proxy answers below it are escalated to a human. */
   confidenceThreshold?: number;
+  /** How sensitive the query's data is (the policy gate's context); default `internal`. */
+  dataClassification?: DataClassification;
 }
 
 export const MAX_TASK_LENGTH = 4000;
@@ -41,6 +50,10 @@ export function decideOpenQuery(
   if (command.maxDepth !== undefined) requireDepth(command.maxDepth, 'maxDepth');
   if (command.confidenceThreshold !== undefined) requireUnitInterval(command.confidenceThreshold, 'confidenceThreshold');
   const taskClass = command.taskClass === undefined ? null : requireText(command.taskClass, 'taskClass', MAX_TASK_CLASS_LENGTH);
+  const dataClassification = command.dataClassification ?? DEFAULT_DATA_CLASSIFICATION;
+  if (!DATA_CLASSIFICATIONS.includes(dataClassification)) {
+    throw invalid('dataClassification', `must be one of ${DATA_CLASSIFICATIONS.join(', ')}`);
+  }
 
   const amplification = settings.amplification;
   // Own property only: a task class named `__proto__` or `toString` must not resolve to Object.prototype.
@@ -75,6 +88,7 @@ export function decideOpenQuery(
         confidenceThreshold,
         taskClass,
         limitSources: { maxDepth: maxDepthSource, confidenceThreshold: thresholdSource },
+        dataClassification,
       },
     },
   ];

@@ -1,5 +1,6 @@
 /** Request body of `POST /v1/queries`. Types and bounds here (400); meaning in `decideOpenQuery` (422). */
 import { z } from 'zod';
+import { DATA_CLASSIFICATIONS } from '../query.events.js';
 import { MAX_MAX_DEPTH, MAX_TASK_CLASS_LENGTH, MAX_TASK_LENGTH } from './open-query.command.js';
 
 export const OpenQueryBodySchema = z.strictObject({
@@ -23,5 +24,9 @@ export const OpenQueryBodySchema = z.strictObject({
     .max(1)
     .optional()
     .describe("Proxy answers below it are escalated to a human; default: the task class's, else the tenant's default"),
+  dataClassification: z
+    .enum(DATA_CLASSIFICATIONS)
+    .optional()
+    .describe('How sensitive the data is; the inference policy gate reads it (default internal)'),
 });
 export type OpenQueryBody = z.infer<typeof OpenQueryBodySchema>;

@@ -9,7 +9,7 @@ import type { JsonValue } from '../../ledger/entry.js';
 import type { EventStore } from '../../ledger/event-store.port.js';
 import { EVENT_STORE } from '../../ledger/ledger.tokens.js';
 import { loadTenantSettings } from '../../tenants/tenant-settings.js';
-import type { AmplificationQueryOpenedData } from '../query.events.js';
+import { DEFAULT_DATA_CLASSIFICATION, type AmplificationQueryOpenedData } from '../query.events.js';
 import { QueryCommandRunner, type CommandEnvelope, type CommandOutcome } from '../query-command.runner.js';
 import type { OpenQueryResponse } from '../query.responses.js';
 import { decideOpenQuery } from './open-query.command.js';
@@ -60,6 +60,7 @@ function sameOpenRequest(data: AmplificationQueryOpenedData, body: OpenQueryBody
   return (
     data.task === body.task &&
     data.taskClass === (body.taskClass ?? null) &&
+    data.dataClassification === (body.dataClassification ?? DEFAULT_DATA_CLASSIFICATION) &&
     sameLimit(body.maxDepth, data.maxDepth, data.limitSources.maxDepth) &&
     sameLimit(body.confidenceThreshold, data.confidenceThreshold, data.limitSources.confidenceThreshold) &&
     sameJson(data.input, input)

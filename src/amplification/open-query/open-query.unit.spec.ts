@@ -16,7 +16,7 @@ const open = (over: Partial<OpenQueryCommand> = {}, tenantSettings: TenantSettin
 
 describe('open-query', () => {
   describe('given no stream and the tenant never set its settings', () => {
-    it('when opened without limits, then AmplificationQueryOpened (schema 2) with the default settings, sourced tenantDefault', () => {
+    it('when opened without limits, then AmplificationQueryOpened (schema 3) with the default settings, sourced tenantDefault', () => {
       const { defaultMaxDepth, defaultConfidenceThreshold } = DEFAULT_TENANT_SETTINGS.amplification;
       expect(open({}, DEFAULT_TENANT_SETTINGS)).toEqual([
         ev.opened({
@@ -25,7 +25,9 @@ describe('open-query', () => {
           limitSources: { maxDepth: 'tenantDefault', confidenceThreshold: 'tenantDefault' },
         }),
       ]);
-      expect(open({}, DEFAULT_TENANT_SETTINGS)[0].schema).toBe(2);
+      expect(open({}, DEFAULT_TENANT_SETTINGS)[0].schema).toBe(3);
+      expect(open({}, DEFAULT_TENANT_SETTINGS)[0].data.dataClassification).toBe('internal');
+      expect(open({ dataClassification: 'restricted' }, DEFAULT_TENANT_SETTINGS)[0].data.dataClassification).toBe('restricted');
     });
   });
 

@@ -1,12 +1,22 @@
 /**
- * A proxy's result for one pending job. A single proxy's result answers the node when its confidence reaches
+ * A proxy's result for one pending job, once the inference gate accepted it (src/inference/results: grant,
+ * lease, worker, signature). The ledger records no result it did not authorise: this decider is reached only
+ * through that acceptance, never from a pipeline's post. A single proxy's result answers the node when its confidence reaches
  * the query's threshold; an ensemble's results are votes, aggregated (majority) with the last one. Short of
  * the threshold, the node is escalated to a human in the same append.
  */
 import { isJsonValue } from '../../common/domain-values.js';
 import type { JsonValue } from '../../ledger/entry.js';
 import { aggregateMajority } from '../query.ensemble.js';
-import type { EnsembleAnswerAggregated, EnsembleMember, EscalatedToHuman, InferenceCompleted } from '../query.events.js';
+import {
+  INFERENCE_COMPLETED_SCHEMA,
+  type EnsembleAnswerAggregated,
+  type EnsembleMember,
+  type EscalatedToHuman,
+  type ExecutionProvider,
+  type InferenceCompleted,
+  type InferenceTiming,
+} from '../query.events.js';
 import { invalid, refuse, requireId, requireNode, requireOpen, requireText, requireUnitInterval } from '../query.guards.js';
 import { currentAssignee, type QueryNode, type QueryState } from '../query.state.js';
 
@@ -18,6 +28,15 @@ export interface RecordInferenceResultCommand {
   confidence: number;
   /** The model's raw output, kept for audit; null (or omitted) when there is none worth keeping. */
   output?: JsonValue | null;
+  /** Who ran it under which grant (already verified by the acceptance checks), recorded with the result. */
+  worker: {
+    workerId: string;
+    jti: string;
+    decisionPosition: number;
+    provider: ExecutionProvider;
+    timing: InferenceTiming;
+    resultSignature: string;
+  };
 }
 
 export type RecordInferenceResultEvents = [InferenceCompleted, ...(EnsembleAnswerAggregated | EscalatedToHuman)[]];
@@ -47,10 +66,24 @@ export function decideRecordInferenceResult(command: RecordInferenceResultComman
     throw refuse('QUERY.JOB_NOT_PENDING', `Job ${jobId} is ${job.status}; it takes no result`, { nodeId, jobId, jobStatus: job.status });
   }
 
+  const w = command.worker;
   const completed: InferenceCompleted = {
     type: 'InferenceCompleted',
-    schema: 1,
-    data: { jobId, nodeId, proxyVersionId, answer, confidence, output },
+    schema: INFERENCE_COMPLETED_SCHEMA,
+    data: {
+      jobId,
+      nodeId,
+      proxyVersionId,
+      answer,
+      confidence,
+      output,
+      workerId: w.workerId,
+      jti: w.jti,
+      decisionPosition: w.decisionPosition,
+      provider: w.provider,
+      timing: { loadMs: w.timing.loadMs, runMs: w.timing.runMs },
+      resultSignature: w.resultSignature,
+    },
   };
   const threshold = query.confidenceThreshold;
   if (!job.ensemble) {
@@ -80,7 +113,10 @@ function votesWith(node: QueryNode, latest: EnsembleMember): EnsembleMember[] | 
       votes.push(latest);
       continue;
     }
-    const result = node.jobs.find((j) => j.jobId === member.jobId)?.result;
+    const job = node.jobs.find((j) => j.jobId === member.jobId);
+    // A member the policy gate denied never runs: the others vote without it (as `ensembleMembers`).
+    if (job?.status === 'denied') continue;
+    const result = job?.result;
     if (result == null) return undefined;
     votes.push({ jobId: member.jobId, proxyVersionId: member.proxyVersionId, answer: result.answer, confidence: result.confidence });
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { aggregateMajority } from '../query.ensemble.js';
 import { initialQueryState, nodeStatus, type QueryState } from '../query.state.js';
-import { ev, given, history, refusal } from '../query.test-kit.js';
+import { ev, given, history, refusal, WORKER_FIELDS } from '../query.test-kit.js';
 import {
   decideRecordInferenceResult,
   inferenceOutcome,
@@ -14,6 +14,7 @@ const result = (over: Partial<RecordInferenceResultCommand> = {}): RecordInferen
   proxyVersionId: 'p-prod',
   answer: 'yes',
   confidence: 0.9,
+  worker: WORKER_FIELDS as RecordInferenceResultCommand['worker'],
   ...over,
 });
 const node = (state: QueryState, id: string) => (state.status === 'none' ? undefined : state.nodes.get(id))!;

@@ -105,18 +105,23 @@ describe('DecisionTreesProjection', () => {
       code: 'PROJECTION.EVENT_INVALID',
       details: expect.objectContaining({ position: 2, cause: 'QUERY.CORRUPT_STREAM', stream: 'query-q' }),
     });
-    // A small query is folded within a few events: the refusal comes from `apply` itself.
+    // Every event is folded at `apply`: the refusal comes from `apply` itself.
     expect(() => fold(toEntries(small.appends))).toThrow(refused);
 
-    // A big tree is folded in batches: the refusal may come later, from a read or the digest, still at its position.
+    // Also in a big tree; the projection then stays broken (reads and the digest fail the same way).
     const big = new IdaScript();
     const q = big.openQuery({ tenant: 'acme', queryId: 'big' });
     q.delegate('big-root', Array.from({ length: 100 }, (_, i) => ({ nodeId: `n${i}`, question: `leaf ${i}` })));
     q.answer('n0', 'one').answer('n0', 'two');
-    const projection = fold(toEntries(big.appends));
-    expect(() => projection.tree('acme', 'big')).toThrow(
-      expect.objectContaining({ code: 'PROJECTION.EVENT_INVALID', details: expect.objectContaining({ position: 3, cause: 'QUERY.CORRUPT_STREAM' }) }),
-    );
+    const entries = toEntries(big.appends);
+    const projection = new DecisionTreesProjection();
+    for (const entry of entries.slice(0, 3)) projection.apply(entry);
+    const atThree = expect.objectContaining({
+      code: 'PROJECTION.EVENT_INVALID',
+      details: expect.objectContaining({ position: 3, cause: 'QUERY.CORRUPT_STREAM' }),
+    });
+    expect(() => projection.apply(entries[3]!)).toThrow(atThree);
+    expect(() => projection.tree('acme', 'big')).toThrow(atThree);
     expect(() => projection.digest()).toThrow(expect.objectContaining({ code: 'PROJECTION.EVENT_INVALID' }));
   });
 

@@ -51,47 +51,85 @@ export type LineageGraph = {
 };
 
 interface GraphNode {
-  key: string;
   kind: LineageNodeKind;
   id: string;
+  /** Edges from / to this node, in the order they were added; EMPTY (shared) until the first one. */
   out: GraphEdge[];
   in: GraphEdge[];
+  /** For a node with many edges out: the kinds of edge (bits) to each node it links to, to keep each edge once. */
+  linked: Map<GraphNode, number> | null;
   proxy: { name: string; version: string; stage: ProxyStage; source: 'distillation' | 'imported' } | null;
   run: { status: RunStatus } | null;
 }
 
 interface GraphEdge {
-  key: string;
   kind: LineageEdgeKind;
   from: GraphNode;
   to: GraphNode;
 }
 
+const EMPTY: GraphEdge[] = Object.freeze([]) as unknown as GraphEdge[];
+const EDGE_BIT: Record<LineageEdgeKind, number> = { registeredFrom: 1, parent: 2, trainedOn: 4, answeredBy: 8, teacher: 16 };
+/** Edges out of a node scanned for a duplicate before it gets a `linked` index (most nodes have one to three). */
+const SCAN_LIMIT = 16;
+
+/** The node's key, `kind:id`: nodes and edges are sorted by it in the digest (built then, not kept). */
+function keyOf(node: GraphNode): string {
+  return `${node.kind}:${node.id}`;
+}
+
+function append(list: GraphEdge[], edge: GraphEdge): GraphEdge[] {
+  if (list.length === 0) return [edge];
+  list.push(edge);
+  return list;
+}
+
 class TenantGraph {
-  readonly nodes = new Map<string, GraphNode>();
-  private readonly edgeKeys = new Set<string>();
+  /** One map per kind, by id (no `kind:id` string per node). */
+  private readonly byKind: Record<LineageNodeKind, Map<string, GraphNode>> = {
+    proxy: new Map(),
+    run: new Map(),
+    query: new Map(),
+    human: new Map(),
+  };
 
   node(kind: LineageNodeKind, id: string): GraphNode {
-    const key = `${kind}:${id}`;
-    let node = this.nodes.get(key);
+    const nodes = this.byKind[kind];
+    let node = nodes.get(id);
     if (node === undefined) {
-      node = { key, kind, id, out: [], in: [], proxy: null, run: null };
-      this.nodes.set(key, node);
+      node = { kind, id, out: EMPTY, in: EMPTY, linked: null, proxy: null, run: null };
+      nodes.set(id, node);
     }
     return node;
   }
 
   find(kind: LineageNodeKind, id: string): GraphNode | undefined {
-    return this.nodes.get(`${kind}:${id}`);
+    return this.byKind[kind].get(id);
   }
 
+  /** Every node. */
+  *nodes(): Generator<GraphNode> {
+    for (const nodes of Object.values(this.byKind)) yield* nodes.values();
+  }
+
+  /** Adds the edge unless it is there already (each edge is kept once). */
   link(from: GraphNode, kind: LineageEdgeKind, to: GraphNode): void {
-    const key = `${from.key}\u0000${kind}\u0000${to.key}`;
-    if (this.edgeKeys.has(key)) return;
-    this.edgeKeys.add(key);
-    const edge: GraphEdge = { key, kind, from, to };
-    from.out.push(edge);
-    to.in.push(edge);
+    const bit = EDGE_BIT[kind];
+    if (from.linked !== null) {
+      const bits = from.linked.get(to) ?? 0;
+      if ((bits & bit) !== 0) return;
+      from.linked.set(to, bits | bit);
+    } else {
+      for (const edge of from.out) if (edge.to === to && edge.kind === kind) return;
+    }
+    const edge: GraphEdge = { kind, from, to };
+    from.out = append(from.out, edge);
+    to.in = append(to.in, edge);
+    if (from.linked === null && from.out.length > SCAN_LIMIT) {
+      const linked = new Map<GraphNode, number>();
+      for (const e of from.out) linked.set(e.to, (linked.get(e.to) ?? 0) | EDGE_BIT[e.kind]);
+      from.linked = linked;
+    }
   }
 }
 
@@ -185,19 +223,21 @@ export class LineageProjection extends FoldProjection {
   }
 
   protected computeDigest(): string {
-    // Per tenant: every node (sorted by key) with its details, every edge (sorted by from, kind, to).
+    // Per tenant: every node (sorted by key `kind:id`) with its details, every edge (sorted by the key
+    // `from key \0 kind \0 to key`, i.e. by from, kind, to).
     const digest = new CanonicalArrayDigest();
     for (const tenant of [...this.graphs.keys()].sort(compareStrings)) {
       const graph = this.graphs.get(tenant)!;
-      const nodes = [...graph.nodes.values()].sort((a, b) => compareStrings(a.key, b.key));
-      // The edge keys (`from key \0 kind \0 to key`) sort by from, kind, to.
-      const edges: GraphEdge[] = [];
-      for (const node of nodes) for (const edge of node.out) edges.push(edge);
+      const nodes = [...graph.nodes()].map((node) => ({ key: keyOf(node), node }));
+      nodes.sort((a, b) => compareStrings(a.key, b.key));
+      const keys = new Map(nodes.map(({ key, node }) => [node, key]));
+      const edges: { key: string; edge: GraphEdge }[] = [];
+      for (const { key, node } of nodes) for (const edge of node.out) edges.push({ key: `${key}\u0000${edge.kind}\u0000${keys.get(edge.to)!}`, edge });
       edges.sort((a, b) => compareStrings(a.key, b.key));
       digest.add({
         tenant,
-        nodes: nodes.map((node) => ({ kind: node.kind, id: node.id, ...details(node) })),
-        edges: edges.map(edgeView),
+        nodes: nodes.map(({ node }) => ({ kind: node.kind, id: node.id, ...details(node) })),
+        edges: edges.map(({ edge }) => edgeView(edge)),
       });
     }
     return digest.finish();

@@ -21,7 +21,7 @@ const QueueResponse = z.object({
       queryId: z.string(),
       nodeId: z.string(),
       question: z.string(),
-      reason: z.enum(['low_confidence', 'requested']),
+      reason: z.enum(['low_confidence', 'requested', 'inference_denied']),
       confidence: z.number().nullable(),
       threshold: z.number().nullable(),
       note: z.string().nullable(),

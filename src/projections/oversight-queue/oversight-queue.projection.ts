@@ -26,8 +26,8 @@ interface QueryInfo {
   tenant: string;
   stopped: boolean;
   questions: Map<string, string>;
-  /** Node ids of this query that are in the queue now. */
-  waiting: Set<string>;
+  /** Node ids of this query that are in the queue now; null until the first escalation. */
+  waiting: Set<string> | null;
 }
 
 export class OversightQueueProjection extends FoldProjection {
@@ -64,7 +64,7 @@ export class OversightQueueProjection extends FoldProjection {
           tenant: event.meta.tenant,
           stopped: false,
           questions: new Map([[event.rootNodeId, event.question]]),
-          waiting: new Set(),
+          waiting: null,
         });
         return true;
       }
@@ -78,8 +78,8 @@ export class OversightQueueProjection extends FoldProjection {
         const question = query.questions.get(event.nodeId);
         if (question === undefined) throw new Error(`escalation of unknown node ${event.nodeId}`);
         // Nothing is escalated in a stopped query (the command side refuses it); if it were, it waits for no one.
-        if (query.stopped || query.waiting.has(event.nodeId)) return true;
-        query.waiting.add(event.nodeId);
+        if (query.stopped || query.waiting?.has(event.nodeId) === true) return true;
+        (query.waiting ??= new Set()).add(event.nodeId);
         let queue = this.queues.get(query.tenant);
         if (!queue) this.queues.set(query.tenant, (queue = new Map()));
         queue.set(`${event.stream}\u0000${event.nodeId}`, {
@@ -101,15 +101,15 @@ export class OversightQueueProjection extends FoldProjection {
       case 'HumanAnswerRecorded':
       case 'AnswerComposed': {
         const query = this.queryOf(event);
-        if (query.waiting.delete(event.nodeId)) this.queues.get(query.tenant)!.delete(`${event.stream}\u0000${event.nodeId}`);
+        if (query.waiting?.delete(event.nodeId) === true) this.queues.get(query.tenant)!.delete(`${event.stream}\u0000${event.nodeId}`);
         return true;
       }
       case 'QueryStopped': {
         const query = this.queryOf(event);
         query.stopped = true;
         const queue = this.queues.get(query.tenant);
-        for (const nodeId of query.waiting) queue?.delete(`${event.stream}\u0000${nodeId}`);
-        query.waiting.clear();
+        for (const nodeId of query.waiting ?? []) queue?.delete(`${event.stream}\u0000${nodeId}`);
+        query.waiting = null;
         return true;
       }
       case 'InferenceRequested':

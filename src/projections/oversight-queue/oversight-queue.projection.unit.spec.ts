@@ -106,7 +106,7 @@ describe('OversightQueueProjection', () => {
     expect(() => fold(toEntries(beforeOpen.appends))).toThrow(/position 0: event before AmplificationQueryOpened/u);
 
     const wrongSchema = new IdaScript();
-    wrongSchema.raw('query-x', 'acme', 'AmplificationQueryOpened', { queryId: 'x', rootNodeId: 'r', question: 'q', confidenceThreshold: 0.5 }, 3);
-    expect(() => fold(toEntries(wrongSchema.appends))).toThrow(/unsupported schema version 3/u);
+    wrongSchema.raw('query-x', 'acme', 'AmplificationQueryOpened', { queryId: 'x', rootNodeId: 'r', question: 'q', confidenceThreshold: 0.5 }, 4);
+    expect(() => fold(toEntries(wrongSchema.appends))).toThrow(/unsupported schema version 4/u);
   });
 });

@@ -36,12 +36,12 @@ export type ProxyImpact = {
   runs: ImpactRun[];
 };
 
-interface QueryNodes {
-  /** Answers given on each node, in order. */
-  answers: Map<string, ImpactAnswer[]>;
-  /** The answers that became each node's answer (one single job, or the members of an ensemble). */
-  accepted: Map<string, ImpactAnswer[]>;
-  byJob: Map<string, ImpactAnswer>;
+/** What proxies answered on one node of a query. */
+interface NodeAnswers {
+  /** In order. */
+  answers: ImpactAnswer[];
+  /** The answers that became the node's answer (one single job, or the members of an ensemble); null: none yet. */
+  accepted: ImpactAnswer[] | null;
 }
 
 interface TenantImpact {
@@ -56,7 +56,8 @@ export class ProxyImpactProjection extends FoldProjection {
   readonly name = 'proxy-impact';
   private readonly tenants = new Map<string, TenantImpact>();
   private readonly queries = new QueryJobsTracker();
-  private readonly nodes = new Map<string, QueryNodes>();
+  /** Per query stream, by node id: only nodes a proxy answered (null: none yet). */
+  private readonly nodes = new Map<string, Map<string, NodeAnswers> | null>();
 
   /** The impact of a proxy version registered in `tenant`, or undefined. */
   impact(tenant: string, proxyVersionId: string): ProxyImpact | undefined {
@@ -72,7 +73,7 @@ export class ProxyImpactProjection extends FoldProjection {
     switch (event.type) {
       case 'AmplificationQueryOpened':
         this.queries.opened(event);
-        this.nodes.set(event.stream, { answers: new Map(), accepted: new Map(), byJob: new Map() });
+        this.nodes.set(event.stream, null);
         return true;
       case 'InferenceRequested':
         this.queries.requested(event);
@@ -91,32 +92,32 @@ export class ProxyImpactProjection extends FoldProjection {
           answeredAt: event.meta.recordedAt,
           position: integrated.position,
         };
-        const nodes = this.nodes.get(event.stream)!;
-        push(nodes.answers, event.nodeId, answer);
-        nodes.byJob.set(event.jobId, answer);
-        if (!job.ensemble && event.confidence >= query.confidenceThreshold) nodes.accepted.set(event.nodeId, [answer]);
+        let nodes = this.nodes.get(event.stream);
+        if (nodes == null) this.nodes.set(event.stream, (nodes = new Map()));
+        const node = nodes.get(event.nodeId);
+        if (node === undefined) nodes.set(event.nodeId, { answers: [answer], accepted: null });
+        else node.answers.push(answer);
+        if (!job.ensemble && event.confidence >= query.confidenceThreshold) nodes.get(event.nodeId)!.accepted = [answer];
         push(this.tenant(query.tenant).answers, job.proxyVersionId, answer);
         return true;
       }
       case 'EnsembleAnswerAggregated': {
         const { query, jobs } = this.queries.aggregated(event);
         if (event.confidence >= query.confidenceThreshold) {
-          const nodes = this.nodes.get(event.stream)!;
-          nodes.accepted.set(
-            event.nodeId,
-            jobs.map((job) => nodes.byJob.get(job.jobId)!),
-          );
+          // Every member is a completed job of this node (the tracker checked): its answer is on the node.
+          const node = this.nodes.get(event.stream)!.get(event.nodeId)!;
+          node.accepted = jobs.map((job) => node.answers.find((answer) => answer.jobId === job.jobId)!);
         }
         return true;
       }
       case 'EscalatedToHuman': {
         this.queries.of(event);
-        for (const answer of this.nodes.get(event.stream)!.answers.get(event.nodeId) ?? []) answer.escalated = true;
+        for (const answer of this.nodes.get(event.stream)?.get(event.nodeId)?.answers ?? []) answer.escalated = true;
         return true;
       }
       case 'HumanOverrideRecorded': {
         this.queries.of(event);
-        for (const answer of this.nodes.get(event.stream)!.accepted.get(event.nodeId) ?? []) answer.overridden = true;
+        for (const answer of this.nodes.get(event.stream)?.get(event.nodeId)?.accepted ?? []) answer.overridden = true;
         return true;
       }
       case 'DistillationRunStarted': {

@@ -1,0 +1,49 @@
+/**
+ * Verification of a worker's self-signed JWT (docs/policy-gate.md, "Workers"): `alg: EdDSA`, `kid` = the
+ * registered key's thumbprint, `sub` = the worker id, `aud: 'ida-ledger'`, `exp` present, at most 5 minutes
+ * after `iat` and at most 5 minutes ahead of now (plus the usual 5 s tolerance). The principal is role
+ * `worker` of the tenant that registered the worker. A revoked worker's token is refused. Plain TypeScript.
+ */
+import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
+import type { Principal } from './principal.js';
+import { checkTokenShape, CLOCK_TOLERANCE_SECONDS, unauthenticated, verificationFailure } from './token-claims.js';
+import type { WorkerKey, WorkerKeyDirectory } from './worker-keys.port.js';
+
+export const WORKER_TOKEN_AUDIENCE = 'ida-ledger';
+export const WORKER_TOKEN_MAX_TTL_SECONDS = 300;
+
+/** The registered worker whose key the token's header names; undefined when it names none (not a worker token). */
+export function workerKeyOf(bearer: string, directory: WorkerKeyDirectory): WorkerKey | undefined {
+  let kid: unknown;
+  try {
+    kid = decodeProtectedHeader(bearer).kid;
+  } catch {
+    return undefined;
+  }
+  return typeof kid === 'string' ? directory.byKid(kid) : undefined;
+}
+
+export async function verifyWorkerToken(bearer: string, key: WorkerKey, now: Date = new Date()): Promise<Principal> {
+  try {
+    checkTokenShape(bearer);
+    if (key.revoked) throw unauthenticated('the worker key is revoked');
+    const publicKey = await importJWK({ kty: 'OKP', crv: 'Ed25519', x: key.publicKeyJwk.x }, 'EdDSA');
+    const { payload } = await jwtVerify(bearer, publicKey, {
+      algorithms: ['EdDSA'],
+      audience: WORKER_TOKEN_AUDIENCE,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ['exp', 'iat', 'sub'],
+      currentDate: now,
+    });
+    if (payload.sub !== key.workerId) throw unauthenticated('"sub" is not the worker the key is registered to');
+    const exp = payload.exp!;
+    const iat = payload.iat!;
+    if (exp - iat > WORKER_TOKEN_MAX_TTL_SECONDS) throw unauthenticated(`a worker token lives at most ${WORKER_TOKEN_MAX_TTL_SECONDS} s`);
+    if (exp - now.getTime() / 1000 > WORKER_TOKEN_MAX_TTL_SECONDS + CLOCK_TOLERANCE_SECONDS) {
+      throw unauthenticated('the worker token expires too far in the future');
+    }
+    return { sub: key.workerId, role: 'worker', tenant: key.tenant, workerKid: key.kid };
+  } catch (error) {
+    throw verificationFailure(error);
+  }
+}

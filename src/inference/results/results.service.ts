@@ -1,0 +1,106 @@
+/**
+ * `POST /v1/inference/results` (docs/policy-gate.md "Workers"): the checks that need keys and I/O (the grant
+ * against the ledger's log keys, the signer in the worker registry, the result signature), then the pure
+ * `decideResult` on the job's stream: `InferenceCompleted` (+ aggregation / escalation) or `InferenceRejected`,
+ * appended either way; a rejection then answers its code as problem+json. The route does its own
+ * authentication (the result's signature and grant), so that an attempt with an unknown or revoked key is
+ * still recorded on the job it names.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import { decodeProtectedHeader } from 'jose';
+import { inferenceOutcome } from '../../amplification/record-inference-result/record-inference-result.command.js';
+import type { Principal } from '../../auth/principal.js';
+import { CLOCK, type Clock } from '../../common/clock.js';
+import { StreamCommandRunner } from '../../common/commands/stream-command.runner.js';
+import { LedgerError } from '../../common/ledger-error.js';
+import type { EmbeddedLedger } from '../../ledger/embedded-ledger.js';
+import type { EventStore } from '../../ledger/event-store.port.js';
+import { EMBEDDED_LEDGER, EVENT_STORE } from '../../ledger/ledger.tokens.js';
+import { verifyResultSignature, type InferenceResultBody } from '../worker/result-signature.js';
+import type { ResultBody, ResultResponse } from '../inference.dto.js';
+import { InferenceIndex } from '../inference.index.js';
+import { INFERENCE_REJECTIONS } from '../jobs/inference.events.js';
+import { jobNotFound } from '../jobs/job-stream.js';
+import { decisionPositions, runOnJobStream } from '../jobs/job-stream.runner.js';
+import { verifyGrant } from '../leases/grant.js';
+import type { WorkerState } from '../workers/worker.events.js';
+import { decideResult, type ResultDecision } from './result.decider.js';
+
+@Injectable()
+export class InferenceResults {
+  constructor(
+    private readonly runner: StreamCommandRunner,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(EMBEDDED_LEDGER) private readonly ledger: EmbeddedLedger,
+    @Inject(InferenceIndex) private readonly index: InferenceIndex,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async submit(body: ResultBody): Promise<ResultResponse> {
+    // A job id the log never requested names no stream to record anything on.
+    const location = this.index.jobs.location(body.jobId);
+    if (location === undefined) throw jobNotFound(body.jobId);
+
+    const now = this.clock.now();
+    const keyRing = this.ledger.keyRing;
+    const grant = await verifyGrant(body.grant, {
+      keys: (kid) => (keyRing.isRevoked(kid) ? undefined : keyRing.get(kid)?.publicKey),
+      issuer: this.ledger.origin,
+      now,
+    });
+    const signer = this.signerOf(body, grant.ok ? grant.claims.sub : null);
+    const signatureValid = signer === undefined ? false : await verifyResultSignature(body as InferenceResultBody, signer.publicKeyJwk);
+    const positions = await decisionPositions(this.store, location.queryId);
+
+    const principal: Principal = {
+      sub: signer?.workerId ?? (grant.ok ? grant.claims.sub : 'unidentified-worker'),
+      role: 'worker',
+      tenant: location.tenant,
+    };
+    let decision: ResultDecision | undefined;
+    const entries = await runOnJobStream(this.runner, principal, location.queryId, body.jobId, 'InferenceCompleted', (state) => {
+      decision = decideResult(
+        {
+          body,
+          grant,
+          signer: signer === undefined ? null : { workerId: signer.workerId, revoked: signer.revokedAt !== null || signer.tenant !== location.tenant },
+          signatureValid,
+          now: this.clock.now().getTime(),
+        },
+        state,
+        positions,
+      );
+      return decision.events;
+    });
+    if (decision === undefined) throw new LedgerError('INFERENCE.NOTHING_RECORDED', 'internal', 'No decision was taken');
+    const revision = entries[entries.length - 1]!.revision;
+    if (!decision.accepted) {
+      throw new LedgerError(decision.code, INFERENCE_REJECTIONS[decision.code], decision.reason, { jobId: body.jobId, recorded: true, revision });
+    }
+    return {
+      queryId: location.queryId,
+      nodeId: location.nodeId,
+      jobId: body.jobId,
+      outcome: inferenceOutcome(decision.events, decision.ensemble),
+      revision,
+    };
+  }
+
+  /**
+   * Who signed: the registered worker whose key the signature's `kid` names (an unknown kid: nobody); without a
+   * readable kid, the grant's subject (whose key must then verify the signature).
+   */
+  private signerOf(body: ResultBody, grantSubject: string | null): WorkerState | undefined {
+    let kid: unknown;
+    try {
+      kid = body.signature === undefined ? undefined : decodeProtectedHeader(body.signature).kid;
+    } catch {
+      kid = undefined;
+    }
+    if (typeof kid === 'string') {
+      const key = this.index.workers.byKid(kid);
+      return key === undefined ? undefined : this.index.workers.byId(key.workerId);
+    }
+    return grantSubject === null ? undefined : this.index.workers.byId(grantSubject);
+  }
+}
