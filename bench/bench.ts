@@ -2,6 +2,10 @@
  * `npm run bench` — throughput of the ledger measured against the physical limits of the same machine, in
  * the same run (DESIGN §9): ratios, not absolute times, are what to compare across machines.
  * `npm run bench -- --json` prints the figures as one JSON object.
+ *
+ * The projection rebuild reads a realistic ledger of `BENCH_REBUILD_ENTRIES` entries (default 1,000,000),
+ * generated on the first run (about 100 s and 1.4 GB per million entries) and cached in
+ * `<os.tmpdir()>/ida-ledger-bench-cache`, keyed by size and generator version.
  */
 import { availableParallelism } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,8 +21,18 @@ import { generateSigningKey } from '../src/ledger/signing-key.js';
 import { verifyOffline } from '../src/cli/offline-ledger.js';
 import { v7 as uuidv7 } from 'uuid';
 import Database from 'better-sqlite3';
+import { cachedRealisticLedger, measureLineageQuery, measureRawReadParse, measureRebuild } from '../src/projections/projection-bench.js';
 
 const json = process.argv.includes('--json');
+
+/** Entries of the realistic ledger the projections are rebuilt from: `BENCH_REBUILD_ENTRIES`, else 1,000,000. */
+function rebuildEntries(): number {
+  const value = process.env.BENCH_REBUILD_ENTRIES;
+  if (value === undefined || value === '') return 1_000_000;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`BENCH_REBUILD_ENTRIES must be a positive integer, not ${value}`);
+  return n;
+}
 const log = (message: string) => {
   if (!json) process.stderr.write(`${message}\n`);
 };
@@ -197,6 +211,27 @@ async function main(): Promise<void> {
     }
     log(`inclusion proof at 1,000,000 entries: ${median(proofTimes).toFixed(1)} µs median (verify ${median(verifyTimes).toFixed(1)} µs)`);
 
+    // 5. Projections: a rebuild of all of them from a realistic ledger, against merely reading and parsing the
+    // same entries (measured right before and right after it, averaged); lineage queries on a long chain.
+    const rebuildSize = rebuildEntries();
+    const cacheDir = join(tmpdir(), 'ida-ledger-bench-cache');
+    let generating = 0;
+    const ledgerForRebuild = await cachedRealisticLedger(rebuildSize, cacheDir, (written, total) => {
+      if (written - generating >= total / 10 || written === total) {
+        generating = written;
+        log(`generating the realistic ledger (once, cached in ${cacheDir}): ${written} of ${total} entries`);
+      }
+    });
+    log(`realistic ledger: ${ledgerForRebuild.size} entries (${ledgerForRebuild.cached ? 'cached' : `generated in ${ledgerForRebuild.seconds.toFixed(0)} s`})`);
+    const rawReadBefore = await measureRawReadParse(ledgerForRebuild.dataDir);
+    const rebuild = await measureRebuild(ledgerForRebuild.dataDir);
+    const rawReadAfter = await measureRawReadParse(ledgerForRebuild.dataDir);
+    const rawReadParse = (rawReadBefore.entriesPerSecond + rawReadAfter.entriesPerSecond) / 2;
+    log(`raw read + JSON.parse: ${rawReadParse.toFixed(0)} entries/s (${rawReadBefore.entriesPerSecond.toFixed(0)} before, ${rawReadAfter.entriesPerSecond.toFixed(0)} after)`);
+    log(`projection rebuild (read, parse, fold all ${rebuild.projections.length}): ${rebuild.entries} entries in ${rebuild.seconds.toFixed(2)} s = ${rebuild.entriesPerSecond.toFixed(0)}/s; digests ${rebuild.digestSeconds.toFixed(2)} s`);
+    const lineage = measureLineageQuery(1000);
+    log(`lineage query, 1,000 versions (${lineage.nodes} nodes): ${lineage.medianMs.toFixed(2)} ms median, ${lineage.maxMs.toFixed(2)} ms max`);
+
     const figures = {
       cores_used: cores,
       entries_in_store: size,
@@ -213,6 +248,13 @@ async function main(): Promise<void> {
       verify_vs_raw_verify_x_cores: +(verifyRate / (rawVerify * cores)).toFixed(3),
       inclusion_proof_us_at_1m: +median(proofTimes).toFixed(2),
       inclusion_verify_us_at_1m: +median(verifyTimes).toFixed(2),
+      rebuild_entries: rebuild.entries,
+      raw_read_parse_per_s: Math.round(rawReadParse),
+      rebuild_per_s: Math.round(rebuild.entriesPerSecond),
+      rebuild_vs_raw_read_parse: +(rebuild.entriesPerSecond / rawReadParse).toFixed(3),
+      rebuild_digest_seconds: +rebuild.digestSeconds.toFixed(2),
+      lineage_query_ms_1000_versions: +lineage.medianMs.toFixed(2),
+      lineage_query_max_ms_1000_versions: +lineage.maxMs.toFixed(2),
     };
     if (json) {
       process.stdout.write(`${JSON.stringify(figures)}\n`);
@@ -221,6 +263,8 @@ async function main(): Promise<void> {
         append_32_writers_vs_raw_sign: 'goal ≥ 0.7',
         append_32_writers_new_streams_vs_raw_sign: 'goal ≥ 0.7',
         verify_vs_raw_verify_x_cores: 'goal ≥ 0.7',
+        rebuild_vs_raw_read_parse: 'goal ≥ 0.5',
+        lineage_query_ms_1000_versions: 'goal < 50',
       };
       console.log('\nfigure'.padEnd(45) + 'value');
       for (const [name, value] of Object.entries(figures)) console.log(`${name.padEnd(44)}${String(value).padEnd(12)}${goals[name] ?? ''}`);

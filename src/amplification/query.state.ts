@@ -311,7 +311,8 @@ type OwnedState = Omit<Writable<ExistingQueryState>, 'nodes' | 'jobs'> & { nodes
 
 const EMPTY: never[] = Object.freeze([]) as unknown as never[];
 /** States built by `foldInto` (and so only ever updated by it). */
-const FOLDED = new WeakSet<object>();
+const FOLDED: unique symbol = Symbol('foldInto');
+const HUMAN_ASSIGNEE: Assignee = Object.freeze({ kind: 'human' });
 
 function append<T>(list: T[], item: T): T[] {
   if (list.length === 0) return [item];
@@ -359,12 +360,13 @@ export function foldInto(state: QueryState, recorded: RecordedQueryEvent, intern
       completion: null,
       stop: null,
     };
-    FOLDED.add(opened);
+    // A non-enumerable mark: invisible to every reader (and to equality checks), cheaper than a WeakSet.
+    Object.defineProperty(opened, FOLDED, { value: true });
     return opened as ExistingQueryState;
   }
 
   if (state.status === 'none') throw corrupt(recorded, 'event before AmplificationQueryOpened');
-  if (!FOLDED.has(state)) throw new TypeError('foldInto: the state was not built by foldInto');
+  if ((state as { [FOLDED]?: true })[FOLDED] !== true) throw new TypeError('foldInto: the state was not built by foldInto');
   if (recorded.meta.tenant !== state.tenant) throw corrupt(recorded, 'event of another tenant');
   if (recorded.revision <= state.revision) throw corrupt(recorded, 'revision does not increase');
   const s = state as unknown as OwnedState;
@@ -437,10 +439,11 @@ export function foldInto(state: QueryState, recorded: RecordedQueryEvent, intern
       } else if (node.assignments.length > 0) {
         throw corrupt(recorded, `node ${nodeId} already assigned`);
       }
-      const jobIds = jobsOf(assignee).map((job) => job.jobId);
-      const reused = jobIds.find((id, i) => s.jobs.has(id) || jobIds.indexOf(id) !== i);
+      const reused = reusedJobId(assignee, s.jobs);
       if (reused !== undefined) throw corrupt(recorded, `job id ${reused} already used`);
-      node.assignments = append(node.assignments, { assignee: copyAssignee(assignee, interner?.intern ?? same), by, at });
+      // A human assignee has no data: one shared (frozen) object for all of them.
+      const copy = assignee.kind === 'human' ? HUMAN_ASSIGNEE : copyAssignee(assignee, interner?.intern ?? same);
+      node.assignments = append(node.assignments, { assignee: copy, by, at });
       break;
     }
     case 'InferenceRequested': {
@@ -575,6 +578,27 @@ function ownedNode(nodeId: string, parentId: string | null, depth: number, quest
 /** The interned instance of a string (its own instance without an interner). */
 function intern<T extends string>(value: T, interner: FoldInterner | undefined): T {
   return interner === undefined ? value : (interner.string(value) as T);
+}
+
+/** `evolve`'s check, without building the lists: the first job id of the assignment already used, in the query or before it in the assignment. */
+function reusedJobId(assignee: Assignee, jobs: ReadonlyMap<string, string>): string | undefined {
+  switch (assignee.kind) {
+    case 'human':
+      return undefined;
+    case 'proxy':
+      return jobs.has(assignee.jobId) ? assignee.jobId : undefined;
+    case 'ensemble': {
+      const members = assignee.members;
+      for (let i = 0; i < members.length; i++) {
+        const id = members[i]!.jobId;
+        if (jobs.has(id)) return id;
+        for (let j = 0; j < i; j++) if (members[j]!.jobId === id) return id;
+      }
+      return undefined;
+    }
+    default:
+      return assertNever(assignee);
+  }
 }
 
 function hasPendingJob(node: OwnedNode): boolean {

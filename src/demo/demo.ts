@@ -5,22 +5,26 @@
  *   iteration 0  humans answer every leaf, the pipeline composes and completes the queries
  *   distil v1    train an MLP on iteration 0's transcripts, export ONNX, upload, complete the run, register
  *                v1, promote it through the gates (shadow → recalibration → production)
- *   iteration 1  v1 answers the leaves through the policy gate and a worker; low-confidence answers escalate
- *                to humans; an overseer spot-checks and overrides       ← {@link iterationWithWorkers}: needs
- *                the ledger's lease/result endpoints (docs/policy-gate.md), finished by the lead
- *   distil v2    on iteration 1's transcripts, parent v1 (drift measured against it)
+ *   iteration 1  v1 answers the leaves through the policy gate (Cedar) and an inference worker (a registered
+ *                key; grants verified, the ONNX artifact run with onnxruntime, signed results); low-confidence
+ *                answers escalate to humans; the overseer spot-checks and overrides ({@link iterationWithWorkers})
+ *   distil v2    on iteration 1's transcripts, parent v1 (drift measured against it), through its gates too
  *   report       KPIs per iteration, the lineage of the last proxy back to iteration 0, the offline verifier
  *                over the data folder and each run's dataset root recomputed from the log
  *
  * Environment: LEDGER_URL (default http://localhost:3000), LEDGER_DATA_DIR (default ./data: the token key to
  * mint development tokens with, and the folder the offline verifier reads), DEMO_TENANT (demo), DEMO_SEED (1),
- * DEMO_QUERIES (60 per iteration), DEMO_LIST_LENGTH (16: 8 leaves per query), DEMO_HUMAN_ERROR (0.05), DEMO_REVIEW_RATE (0.1),
- * DEMO_THRESHOLD (0.7).
+ * DEMO_QUERIES (60 per iteration), DEMO_LIST_LENGTH (16: 8 leaves per query), DEMO_HUMAN_ERROR (0.05),
+ * DEMO_THRESHOLD (0.7: proxy answers below it escalate), DEMO_REVIEW_BELOW (0.9: the overseer checks every proxy
+ * answer below it), DEMO_REVIEW_RATE (0.1: and this share of the others), DEMO_DATA_CLASSIFICATION (internal),
+ * DEMO_WORKER (`process`: the built `ida-ledger worker` CLI as a child process, the default when built;
+ * `in-process`), DEMO_WORKER_LOG (a file for the worker process's JSON log lines), DEMO_STALL_MS (60000),
+ * DEMO_VERIFY (0 skips the offline verifier).
  */
+import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { generateSigningKey } from '../ledger/signing-key.js';
 import { SeededRng } from '../inference/onnx/rng.js';
-import { InferenceWorker, silentLogger } from '../inference/worker/worker.js';
+import { builtCliPath, startDemoWorker, type DemoWorker, type DemoWorkerMode, type DemoWorkerSummary } from './demo-worker.js';
 import { modelInputFor } from './features.js';
 import { formatKpiTable, formatLineage, iterationKpis, type IterationKpis } from './kpis.js';
 import { DemoHttpError, DemoLedgerClient, developmentTokenMinter, type Actor, type DistillationRun } from './ledger-api.js';
@@ -50,9 +54,19 @@ export interface DemoConfig {
   queriesPerIteration: number;
   listLength: number;
   humanErrorRate: number;
-  /** Share of proxy answers an overseer spot-checks (iteration ≥ 1). */
+  /** Share of proxy answers an overseer spot-checks at random (iteration ≥ 1). */
   reviewRate: number;
+  /** The overseer checks every proxy answer whose confidence is below this (iteration ≥ 1). */
+  reviewBelowConfidence: number;
   confidenceThreshold: number;
+  /** The queries' data classification (the policy gate's `context.dataClassification`). */
+  dataClassification: DataClassification;
+  /** How the inference worker runs: the built CLI as a child process, or the same class in this process. */
+  worker: DemoWorkerMode;
+  /** Where the worker process's log lines go (null: kept in memory, the last ones shown if it fails). */
+  workerLogFile: string | null;
+  /** A wait for the worker fails after this long without progress. */
+  stallTimeoutMs: number;
   student: StudentConfig;
   /** Run the offline verifier over `dataDir` at the end (needs the ledger's data folder on this machine). */
   verifyOffline: boolean;
@@ -66,6 +80,16 @@ function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): numb
   return value;
 }
 
+const DATA_CLASSIFICATIONS = ['public', 'internal', 'confidential', 'restricted'] as const;
+export type DataClassification = (typeof DATA_CLASSIFICATIONS)[number];
+
+function envChoice<T extends string>(env: NodeJS.ProcessEnv, name: string, choices: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(choices as readonly string[]).includes(raw)) throw new Error(`${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
+  return raw as T;
+}
+
 export function demoConfigFromEnv(env: NodeJS.ProcessEnv = process.env): DemoConfig {
   return {
     ledgerUrl: env.LEDGER_URL || 'http://localhost:3000',
@@ -76,15 +100,15 @@ export function demoConfigFromEnv(env: NodeJS.ProcessEnv = process.env): DemoCon
     listLength: envNumber(env, 'DEMO_LIST_LENGTH', 16),
     humanErrorRate: envNumber(env, 'DEMO_HUMAN_ERROR', 0.05),
     reviewRate: envNumber(env, 'DEMO_REVIEW_RATE', 0.1),
+    reviewBelowConfidence: envNumber(env, 'DEMO_REVIEW_BELOW', 0.9),
     confidenceThreshold: envNumber(env, 'DEMO_THRESHOLD', 0.7),
+    dataClassification: envChoice(env, 'DEMO_DATA_CLASSIFICATION', DATA_CLASSIFICATIONS, 'internal'),
+    worker: envChoice<DemoWorkerMode>(env, 'DEMO_WORKER', ['process', 'in-process'], builtCliPath() === null ? 'in-process' : 'process'),
+    workerLogFile: env.DEMO_WORKER_LOG || null,
+    stallTimeoutMs: envNumber(env, 'DEMO_STALL_MS', 60_000),
     student: DEFAULT_STUDENT,
     verifyOffline: env.DEMO_VERIFY !== '0',
   };
-}
-
-/** A step the ledger cannot do yet (an endpoint of a later issue is missing). Not a failure of the demo. */
-export class PendingLedgerFeatureError extends Error {
-  override name = 'PendingLedgerFeatureError';
 }
 
 export interface DemoContext {
@@ -103,6 +127,8 @@ export interface IterationResult {
   trees: QueryTree[];
   leaves: TranscriptLeaf[];
   kpis: IterationKpis;
+  /** Iterations answered by a proxy: the gate, the worker, escalations and reviews. */
+  amplification?: AmplificationStats;
 }
 
 export interface DistillResult {
@@ -157,7 +183,10 @@ interface OpenedQuery {
 /** Opens a query for `digits` and decomposes it recursively as the plan says (the amplification tree). */
 export async function openAndDecompose(ctx: DemoContext, digits: number[]): Promise<OpenedQuery> {
   const plan = decompose(digits, ctx.config.student.slots);
-  const opened = await ctx.api.openQuery(ctx.actors.pipeline, plan.question, { digits }, { maxDepth: Math.max(1, depthOf(plan)) });
+  const opened = await ctx.api.openQuery(ctx.actors.pipeline, plan.question, { digits }, {
+    maxDepth: Math.max(1, depthOf(plan)),
+    dataClassification: ctx.config.dataClassification,
+  });
   const nodeIds = new Map<PlanNode, string>([[plan, opened.rootNodeId]]);
   const pending = [plan];
   while (pending.length > 0) {
@@ -292,76 +321,131 @@ export async function promoteThroughGates(ctx: DemoContext, proxy: DistillResult
     return promoted.stage;
   } catch (error) {
     if (error instanceof DemoHttpError && error.code === 'PROXY.GATES_NOT_MET') {
-      ctx.log(`gates not met for ${proxy.proxyVersionId}: ${JSON.stringify((error.body as { details?: unknown }).details ?? error.body)}`);
+      const body = error.body as { to?: string; checks?: { gate: string; required: unknown; observed: unknown; passed: boolean }[] };
+      const failed = (body.checks ?? []).filter((c) => !c.passed).map((c) => `${c.gate} observed ${JSON.stringify(c.observed)}, required ${JSON.stringify(c.required)}`);
+      ctx.log(`gates not met for ${proxy.proxyVersionId} (to ${body.to ?? '?'}): ${failed.join('; ') || JSON.stringify(error.body)}`);
       return 'gates-not-met';
     }
     throw error;
   }
 }
 
+/** What happened to the leaves of an iteration answered by a proxy (counted as the demo goes). */
+export interface AmplificationStats {
+  workerId: string;
+  workerMode: DemoWorkerMode;
+  worker: DemoWorkerSummary;
+  policySetDigest: string;
+  /** Jobs the policy gate allowed / denied at assignment. */
+  allowed: number;
+  denied: number;
+  /** Escalations by reason (`low_confidence`, `inference_denied`), each answered by a simulated human. */
+  escalations: Record<string, number>;
+  /** Proxy answers the overseer checked: below the review confidence, or drawn at random. */
+  reviewed: number;
+  reviewedLowConfidence: number;
+  overridden: number;
+}
+
 /**
- * ─── TO BE FINISHED BY THE LEAD (issue 4) ───────────────────────────────────────────────────────────────
- * Iteration ≥ 1: the proxy answers the leaves through the policy gate and a worker. Written against
- * docs/policy-gate.md but NOT yet run against a ledger: the lease/result endpoints, `POST /v1/workers` and
- * the assignment's model `input` do not exist yet. Until they do, the probe below throws
- * {@link PendingLedgerFeatureError} before anything is recorded, and the demo reports iteration 1 as pending.
- * Nothing here produces results on its own: every answer comes from the worker's ONNX run, the simulated
- * humans (escalations) or the overseer (overrides), all recorded by the ledger.
+ * Iteration ≥ 1: the proxy answers the leaves through the policy gate and a worker.
  *
- * What remains to check once the endpoints exist: the assign body's `input` field name, the job/escalation
- * fields of the tree while jobs are leased, the worker registration response, and the wait loop's end
- * condition (every leaf answered or escalated).
+ * The admin registers a fresh worker key and the worker starts (the real worker process, or the same class in
+ * process); the pipeline opens and decomposes the queries and assigns every leaf to the proxy with the model
+ * input `{question, features, labels}` — the gate (Cedar, `policies/`) decides per job, in the same append; the
+ * worker leases the allowed jobs, verifies each grant, runs the ONNX artifact and posts signed results; a
+ * result below the query's confidence threshold escalates its leaf, which a simulated human then answers (as
+ * does any leaf the gate denied). The overseer spot-checks proxy answers — every one below
+ * `reviewBelowConfidence`, and `reviewRate` of the others — and overrides those it disagrees with. Then the
+ * pipeline composes and completes each query, and the worker's key is revoked.
+ * Every answer comes from the worker's ONNX run, a simulated human or the overseer, all recorded by the ledger.
  */
 export async function iterationWithWorkers(ctx: DemoContext, iteration: number, proxy: DistillResult): Promise<IterationResult> {
-  await assertWorkerEndpoints(ctx);
-
-  // A worker of the tenant, registered by the admin, running in this process (a real deployment runs
-  // `npx ida-ledger worker --url … --key …` on a GPU machine).
-  const key = generateSigningKey();
-  const workerId = `demo-worker-${iteration}`;
-  await ctx.api.registerWorker(ctx.actors.admin, workerId, 'demo in-process worker', key.publicJwk);
-  const worker = new InferenceWorker({ ledgerUrl: ctx.config.ledgerUrl, key, workerId, logger: silentLogger, waitMs: 1_000 });
-  const running = worker.run();
+  const { config, api, actors } = ctx;
+  const policy = await api.currentPolicySet(actors.auditor);
+  const worker = await startDemoWorker({
+    api,
+    admin: actors.admin,
+    ledgerUrl: config.ledgerUrl,
+    mode: config.worker,
+    name: `demo-worker-i${iteration}`,
+    logFile: config.workerLogFile,
+  });
+  ctx.log(
+    `iteration ${iteration}: ${config.queriesPerIteration} queries (${config.dataClassification} data), leaves assigned to proxy v${iteration} ${proxy.proxyVersionId} ` +
+      `through the policy gate (${policy.policies.length} Cedar policies, set ${shortDigest(policy.digest)}); ` +
+      `worker ${worker.workerId} (${worker.mode === 'process' ? 'worker process' : 'in process'}, kid ${worker.kid.slice(0, 12)}…) registered by ${actors.admin.sub}`,
+  );
+  const stats: Omit<AmplificationStats, 'worker'> = {
+    workerId: worker.workerId,
+    workerMode: worker.mode,
+    policySetDigest: policy.digest,
+    allowed: 0,
+    denied: 0,
+    escalations: {},
+    reviewed: 0,
+    reviewedLowConfidence: 0,
+    overridden: 0,
+  };
+  const queries: OpenedQuery[] = [];
+  let summary: DemoWorkerSummary;
   try {
-    const queries: OpenedQuery[] = [];
-    for (let q = 0; q < ctx.config.queriesPerIteration; q++) {
-      const query = await openAndDecompose(ctx, randomDigits(ctx.rng, ctx.config.listLength));
+    for (let q = 0; q < config.queriesPerIteration; q++) {
+      const query = await openAndDecompose(ctx, randomDigits(ctx.rng, config.listLength));
       for (const leaf of query.leaves) {
-        await ctx.api.assignToProxy(ctx.actors.pipeline, query.queryId, leaf.nodeId, proxy.proxyVersionId, modelInputFor(leaf.question, ctx.config.student.slots));
+        const assigned = await api.assignToProxy(actors.pipeline, query.queryId, leaf.nodeId, proxy.proxyVersionId, modelInputFor(leaf.question, config.student.slots));
+        for (const job of assigned.jobs) {
+          if (job.decision === 'allow') stats.allowed++;
+          else stats.denied++;
+        }
       }
       queries.push(query);
     }
     for (const query of queries) {
-      // Wait until the worker has answered (or the threshold escalated) every leaf of the query.
       const leafIds = new Set(query.leaves.map((l) => l.nodeId));
-      let tree = await ctx.api.tree(ctx.actors.pipeline, query.queryId);
-      for (let attempt = 0; ; attempt++) {
-        const open = transcriptPendingLeaves(tree, leafIds);
-        if (open === 0) break;
-        if (attempt > 600) throw new Error(`query ${query.queryId}: ${open} leaves still unanswered after 60 s`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        tree = await ctx.api.tree(ctx.actors.pipeline, query.queryId);
-      }
+      const tree = await waitForLeaves(ctx, worker, query.queryId, leafIds);
       for (const leaf of leavesById(tree, leafIds)) {
-        const escalatedOpen = leaf.escalations.some((e) => e.resolvedAt === null) && leaf.status === 'escalated';
-        if (escalatedOpen) {
+        if (leaf.status === 'escalated') {
+          const reason = leaf.escalations.find((e) => e.resolvedAt === null)?.reason ?? 'unknown';
+          stats.escalations[reason] = (stats.escalations[reason] ?? 0) + 1;
           const human = ctx.humans.pick();
-          await ctx.api.answer({ sub: human.name, role: 'overseer' }, query.queryId, leaf.nodeId, human.answer(leaf.question));
-        } else if (leaf.answerKind === 'proxy' && ctx.overseer.decides(ctx.config.reviewRate)) {
-          const checked = ctx.overseer.answer(leaf.question);
-          if (checked !== leaf.answer) {
-            await ctx.api.override(ctx.actors.overseer, query.queryId, leaf.nodeId, checked, 'spot check: the overseer recomputed the sum');
-          }
+          await api.answer({ sub: human.name, role: 'overseer' }, query.queryId, leaf.nodeId, human.answer(leaf.question));
+          continue;
+        }
+        if (leaf.answerKind !== 'proxy') throw new Error(`query ${query.queryId}: leaf ${leaf.nodeId} is ${leaf.status} with a ${leaf.answerKind ?? 'missing'} answer`);
+        // Drawn for every proxy answer, so that the run stays reproducible whatever the confidences.
+        const drawn = ctx.overseer.decides(config.reviewRate);
+        const low = (leaf.confidence ?? 0) < config.reviewBelowConfidence;
+        if (!low && !drawn) continue;
+        stats.reviewed++;
+        if (low) stats.reviewedLowConfidence++;
+        const checked = ctx.overseer.answer(leaf.question);
+        if (checked !== leaf.answer) {
+          await api.override(actors.overseer, query.queryId, leaf.nodeId, checked, `spot check (confidence ${(leaf.confidence ?? 0).toFixed(2)}): the overseer recomputed the sum`);
+          stats.overridden++;
         }
       }
       await composeAndComplete(ctx, query);
     }
-    return await readIteration(ctx, iteration, `proxy v${iteration}`, queries.map((q) => q.queryId));
   } finally {
-    worker.stop();
-    await running;
+    summary = await worker.stop();
   }
+  await api.revokeWorker(actors.admin, worker.workerId, `demo iteration ${iteration} is done`);
+  const escalated = Object.entries(stats.escalations).map(([reason, n]) => `${n} ${reason}`).join(', ') || 'none';
+  ctx.log(
+    `  gate: ${stats.allowed} jobs allowed, ${stats.denied} denied; worker: ${summary.completed} signed results accepted ` +
+      `(${summary.leases} leases, ${summary.skipped} skipped, ${summary.rejected} rejected; onnxruntime ${summary.providers.join('/') || 'n/a'}), key revoked`,
+  );
+  ctx.log(
+    `  escalated to humans: ${escalated}; overseer reviewed ${stats.reviewed} proxy answers (${stats.reviewedLowConfidence} below confidence ` +
+      `${config.reviewBelowConfidence}, the rest at random) and overrode ${stats.overridden}`,
+  );
+  const result = await readIteration(ctx, iteration, `proxy v${iteration}`, queries.map((q) => q.queryId));
+  result.amplification = { ...stats, worker: summary };
+  return result;
 }
+
+const shortDigest = (digest: string) => (digest.length > 20 ? `${digest.slice(0, 19)}…` : digest);
 
 function leavesById(tree: QueryTree, ids: Set<string>): TreeNode[] {
   const out: TreeNode[] = [];
@@ -373,17 +457,34 @@ function leavesById(tree: QueryTree, ids: Set<string>): TreeNode[] {
   return out;
 }
 
-/** Leaves neither answered nor escalated yet (jobs still out). */
-function transcriptPendingLeaves(tree: QueryTree, ids: Set<string>): number {
-  return leavesById(tree, ids).filter((n) => n.answer === null && n.status !== 'escalated').length;
+/** Leaves neither answered nor escalated yet (their jobs are still out). */
+function pendingLeaves(tree: QueryTree, ids: Set<string>): TreeNode[] {
+  return leavesById(tree, ids).filter((n) => n.answer === null && n.status !== 'escalated');
 }
 
-/** Throws PendingLedgerFeatureError while the ledger has no worker endpoints (an unknown route is a 404). */
-async function assertWorkerEndpoints(ctx: DemoContext): Promise<void> {
-  for (const path of ['/v1/inference/leases', '/v1/workers']) {
-    const response = await fetch(`${ctx.api.baseUrl}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
-    await response.body?.cancel();
-    if (response.status === 404) throw new PendingLedgerFeatureError(`the ledger has no POST ${path} yet (docs/policy-gate.md)`);
+/**
+ * Polls the query's decision tree until every leaf is answered by the proxy or escalated. Fails when the worker
+ * died, or when nothing moved for `config.stallTimeoutMs` (a job no worker completes), saying which jobs wait.
+ */
+async function waitForLeaves(ctx: DemoContext, worker: DemoWorker, queryId: string, leafIds: Set<string>): Promise<QueryTree> {
+  let lastProgress = Date.now();
+  let lastCount = -1;
+  let lastCompleted = worker.completed();
+  for (;;) {
+    const tree = await ctx.api.tree(ctx.actors.pipeline, queryId);
+    const pending = pendingLeaves(tree, leafIds);
+    if (pending.length === 0) return tree;
+    const failure = worker.failure();
+    if (failure !== null) throw new Error(failure);
+    if (pending.length !== lastCount || worker.completed() !== lastCompleted) {
+      lastProgress = Date.now();
+      lastCount = pending.length;
+      lastCompleted = worker.completed();
+    } else if (Date.now() - lastProgress > ctx.config.stallTimeoutMs) {
+      const jobs = pending.flatMap((n) => n.jobs.map((j) => `${j.jobId} ${j.status}`));
+      throw new Error(`query ${queryId}: ${pending.length} leaves still wait for the worker after ${ctx.config.stallTimeoutMs} ms without progress (jobs: ${jobs.join(', ')})`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -391,43 +492,61 @@ export interface DemoReport {
   iterations: IterationResult[];
   proxies: DistillResult[];
   stages: string[];
-  pending: string | null;
   verification: { ok: boolean; entries: number; rootHash: string; datasetRoots: { runId: string; ok: boolean }[] } | null;
+  elapsedMs: number;
 }
 
-/** Runs the whole demo; prints as it goes and returns what happened. */
+/** The demo could not go on (e.g. a proxy that must serve the next iteration failed its promotion gates). */
+export class DemoFailure extends Error {
+  override name = 'DemoFailure';
+}
+
+const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+
+/**
+ * Runs the whole demo; prints as it goes and returns what happened. `iterations` = proxies distilled (2: v1
+ * from the humans' iteration 0, v2 from v1's iteration 1).
+ */
 export async function runDemo(ctx: DemoContext, options: { iterations?: number } = {}): Promise<DemoReport> {
-  const report: DemoReport = { iterations: [], proxies: [], stages: [], pending: null, verification: null };
-  const health = await ctx.api.health();
+  const started = performance.now();
+  const report: DemoReport = { iterations: [], proxies: [], stages: [], verification: null, elapsedMs: 0 };
+  const health = await ctx.api.health().catch((error: unknown) => {
+    const why = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : String(error);
+    throw new DemoFailure(`cannot reach the ledger at ${ctx.config.ledgerUrl} (${why}): start it with \`npm start\` or set LEDGER_URL`);
+  });
   ctx.log(`ledger ${ctx.config.ledgerUrl}: ${health.status}, ${health.size} entries; tenant ${ctx.config.tenant}, seed ${ctx.config.seed}`);
   await configureTenant(ctx);
 
-  ctx.log(`iteration 0: ${ctx.config.queriesPerIteration} queries of ${ctx.config.listLength} digits, answered by ${ctx.humans.humans.map((h) => h.name).join(', ')} (error rate ${ctx.config.humanErrorRate})`);
+  let phase = performance.now();
+  ctx.log(
+    `iteration 0: ${ctx.config.queriesPerIteration} queries (${ctx.config.dataClassification} data) of ${ctx.config.listLength} digits, ` +
+      `answered by ${ctx.humans.humans.map((h) => h.name).join(', ')} (error rate ${ctx.config.humanErrorRate})`,
+  );
   let current = await iterationZero(ctx);
   report.iterations.push(current);
+  ctx.log(`  ${current.kpis.leaves} leaves answered by humans, ${current.queryIds.length} queries completed (${seconds(phase)})`);
   let parent: DistillResult | null = null;
   const iterations = options.iterations ?? 2;
   for (let n = 1; n <= iterations; n++) {
+    phase = performance.now();
     const proxy: DistillResult = await distil(ctx, current, parent ? { proxyVersionId: parent.proxyVersionId, onnx: parent.student.onnx } : null, String(n));
     current.kpis.student = { proxyVersionId: proxy.proxyVersionId, ...proxy.evaluation };
     report.proxies.push(proxy);
     const stage = await promoteThroughGates(ctx, proxy, current);
     report.stages.push(stage);
-    ctx.log(`v${n} (${proxy.proxyVersionId}) is ${stage}`);
-    if (n === iterations || stage !== 'production') break;
-    try {
-      current = await iterationWithWorkers(ctx, n, proxy);
-      report.iterations.push(current);
-    } catch (error) {
-      if (!(error instanceof PendingLedgerFeatureError)) throw error;
-      report.pending = `iteration ${n}: ${error.message}`;
-      ctx.log(`iteration ${n} pending: ${error.message}`);
-      break;
+    ctx.log(`v${n} (${proxy.proxyVersionId}) is ${stage} (${seconds(phase)})`);
+    if (n === iterations) break;
+    if (stage !== 'production') {
+      throw new DemoFailure(`v${n} did not pass its promotion gates (${stage}): the policy gate lets only production proxies serve, so iteration ${n} cannot run`);
     }
+    phase = performance.now();
+    current = await iterationWithWorkers(ctx, n, proxy);
+    report.iterations.push(current);
+    ctx.log(`  ${current.queryIds.length} queries completed (${seconds(phase)})`);
     parent = proxy;
   }
 
-  ctx.log('\nKPIs per iteration');
+  ctx.log('\nKPIs per iteration (escalation rate: of the leaves assigned to a proxy; override rate: of the proxy answers; student: the proxy distilled from the iteration)');
   ctx.log(formatKpiTable(report.iterations.map((i) => i.kpis)));
   const last = report.proxies[report.proxies.length - 1];
   if (last) {
@@ -435,6 +554,7 @@ export async function runDemo(ctx: DemoContext, options: { iterations?: number }
     ctx.log(formatLineage(await ctx.api.lineage(ctx.actors.auditor, last.proxyVersionId)));
   }
   if (ctx.config.verifyOffline) report.verification = await verifyDataFolder(ctx, report.proxies.map((p) => p.runId));
+  report.elapsedMs = performance.now() - started;
   return report;
 }
 
@@ -458,11 +578,26 @@ export async function verifyDataFolder(ctx: DemoContext, runIds: string[]): Prom
 }
 
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // onnxruntime logs a native error when it looks for the CUDA provider on a machine without one; the demo
+  // says which provider ran, so only fatal native messages are shown.
+  const { default: ort } = await import('onnxruntime-node');
+  ort.env.logLevel = 'fatal';
   const config = demoConfigFromEnv(env);
   const ctx = createDemoContext(config);
   const report = await runDemo(ctx);
-  const verified = report.verification === null || (report.verification.ok && report.verification.datasetRoots.every((d) => d.ok));
-  return verified ? 0 : 1;
+  const problems: string[] = [];
+  if (report.verification !== null) {
+    if (!report.verification.ok) problems.push('the offline verifier failed');
+    for (const d of report.verification.datasetRoots) if (!d.ok) problems.push(`the dataset root of run ${d.runId} does not match the log`);
+  }
+  const seconds = (report.elapsedMs / 1000).toFixed(1);
+  if (problems.length > 0) {
+    console.error(`\ndemo failed after ${seconds} s: ${problems.join('; ')}`);
+    return 1;
+  }
+  const stages = report.stages.map((stage, i) => `v${i + 1} ${stage}`).join(', ');
+  console.log(`\nIDA loop done in ${seconds} s: ${report.iterations.length} iterations, ${report.proxies.length} distillations (${stages})${report.verification ? ', ledger verified offline' : ''}`);
+  return 0;
 }
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href;
@@ -472,7 +607,7 @@ if (invokedDirectly) {
       process.exitCode = code;
     },
     (error: unknown) => {
-      console.error(`demo failed: ${error instanceof Error ? error.message : String(error)}`);
+      console.error(`\ndemo failed: ${error instanceof Error ? error.message : String(error)}`);
       process.exitCode = 1;
     },
   );

@@ -56,7 +56,7 @@ export function iterationKpis(iteration: number, answeredBy: string, queryCount:
 const pct = (value: number | null) => (value === null ? '—' : `${(value * 100).toFixed(1)}%`);
 
 export function formatKpiTable(rows: readonly IterationKpis[]): string {
-  const header = ['iter', 'answered by', 'queries', 'leaves', 'human', 'proxy', 'escalation rate', 'override rate', 'transcript acc.', 'student fidelity', 'student truth', 'student drift'];
+  const header = ['iter', 'answered by', 'queries', 'leaves', 'human', 'proxy', 'escalated', 'overridden', 'escalation rate', 'override rate', 'transcript acc.', 'student fidelity', 'student truth', 'student drift'];
   const body = rows.map((r) => [
     String(r.iteration),
     r.answeredBy,
@@ -64,6 +64,8 @@ export function formatKpiTable(rows: readonly IterationKpis[]): string {
     String(r.leaves),
     String(r.humanAnswers),
     String(r.proxyAnswers),
+    String(r.escalations),
+    String(r.overrides),
     pct(r.escalationRate),
     pct(r.overrideRate),
     pct(r.transcriptAccuracy),

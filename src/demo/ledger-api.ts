@@ -117,7 +117,12 @@ export class DemoLedgerClient {
     return this.request('PUT', '/v1/tenant/settings', admin, { settings });
   }
 
-  openQuery(pipeline: Actor, task: string, input: unknown, options: { maxDepth?: number; confidenceThreshold?: number } = {}) {
+  openQuery(
+    pipeline: Actor,
+    task: string,
+    input: unknown,
+    options: { maxDepth?: number; confidenceThreshold?: number; dataClassification?: 'public' | 'internal' | 'confidential' | 'restricted' } = {},
+  ) {
     return this.request<{ queryId: string; rootNodeId: string }>('POST', '/v1/queries', pipeline, { task, input, ...options });
   }
 
@@ -137,9 +142,13 @@ export class DemoLedgerClient {
     return this.request('POST', `/v1/queries/${queryId}/nodes/${nodeId}/override`, overseer, { answer, rationale });
   }
 
-  /** `input` is the model input of docs/policy-gate.md (InferenceRequested v2); omitted until the ledger takes it. */
+  /**
+   * Assigns a node to one proxy version; `input` is the model input the grant binds (docs/policy-gate.md,
+   * InferenceRequested v2; default `{question}`). The response says what the policy gate decided per job, and
+   * whether the node went straight to a human (no job authorised).
+   */
   assignToProxy(pipeline: Actor, queryId: string, nodeId: string, proxyVersionId: string, input?: unknown) {
-    return this.request<{ jobs: { proxyVersionId: string; jobId: string }[] }>('POST', `/v1/queries/${queryId}/nodes/${nodeId}/assign`, pipeline, {
+    return this.request<{ jobs: { proxyVersionId: string; jobId: string; inputDigest: string; decision: 'allow' | 'deny' | null }[]; escalated: boolean }>('POST', `/v1/queries/${queryId}/nodes/${nodeId}/assign`, pipeline, {
       to: 'proxy',
       proxyVersionId,
       ...(input === undefined ? {} : { input }),
@@ -204,6 +213,16 @@ export class DemoLedgerClient {
 
   /** `POST /v1/workers` (admin), docs/policy-gate.md. */
   registerWorker(admin: Actor, workerId: string, name: string, publicKeyJwk: Ed25519PublicJwk) {
-    return this.request('POST', '/v1/workers', admin, { workerId, name, publicKeyJwk });
+    return this.request<{ workerId: string; kid: string; status: string }>('POST', '/v1/workers', admin, { workerId, name, publicKeyJwk });
+  }
+
+  /** `POST /v1/workers/:id/revoke` (admin): the worker's key is refused from then on. */
+  revokeWorker(admin: Actor, workerId: string, reason: string) {
+    return this.request<{ workerId: string; status: string }>('POST', `/v1/workers/${encodeURIComponent(workerId)}/revoke`, admin, { reason });
+  }
+
+  /** `GET /v1/policy-sets/current`: the Cedar policy set the gate decides with. */
+  currentPolicySet(reader: Actor) {
+    return this.request<{ digest: string; scope: string; policies: { id: string }[]; cedarVersion: string }>('GET', '/v1/policy-sets/current', reader);
   }
 }

@@ -182,7 +182,11 @@ function parseMeta(entry: SignedEntry): Meta {
   return { tenant: meta.tenant, sub: actor.sub, role: actor.role, recordedAt: meta.recordedAt };
 }
 
-function parseData(type: ProjectedEventType, schema: number, f: Fields): Record<string, unknown> {
+/**
+ * Reads the members of `type` into `event` (which holds type, stream, revision and meta already): one object
+ * per event, no copy of a parsed `data`.
+ */
+function parseData(type: ProjectedEventType, schema: number, f: Fields, event: Record<string, unknown>): void {
   // Later schemas add members only; the ones read here are in every version (upcast by reading):
   // AmplificationQueryOpened 2 (limits' sources) and 3 (data classification), InferenceRequested 2 (model
   // input), InferenceCompleted 2 (the granted worker's fields) — docs/ida-domain.md, docs/policy-gate.md.
@@ -190,85 +194,85 @@ function parseData(type: ProjectedEventType, schema: number, f: Fields): Record<
   if (!supported) throw new EventParseError(`unsupported schema version ${String(schema)}`);
   switch (type) {
     case 'AmplificationQueryOpened':
-      return {
-        queryId: f.id('queryId'),
-        rootNodeId: f.id('rootNodeId'),
-        question: f.str('question'),
-        confidenceThreshold: f.unit('confidenceThreshold'),
-      };
+      event.queryId = f.id('queryId');
+      event.rootNodeId = f.id('rootNodeId');
+      event.question = f.str('question');
+      event.confidenceThreshold = f.unit('confidenceThreshold');
+      return;
     case 'SubqueriesDelegated':
-      return {
-        nodeId: f.id('nodeId'),
-        children: f.objects('children').map((c) => ({ nodeId: c.id('nodeId'), question: c.str('question') })),
-      };
+      event.nodeId = f.id('nodeId');
+      event.children = f.objects('children').map((c) => ({ nodeId: c.id('nodeId'), question: c.str('question') }));
+      return;
     case 'InferenceRequested':
-      return { jobId: f.id('jobId'), nodeId: f.id('nodeId'), proxyVersionId: f.id('proxyVersionId'), ensemble: f.bool('ensemble') };
+      event.jobId = f.id('jobId');
+      event.nodeId = f.id('nodeId');
+      event.proxyVersionId = f.id('proxyVersionId');
+      event.ensemble = f.bool('ensemble');
+      return;
     case 'InferenceCompleted':
-      return {
-        jobId: f.id('jobId'),
-        nodeId: f.id('nodeId'),
-        proxyVersionId: f.id('proxyVersionId'),
-        answer: f.str('answer'),
-        confidence: f.unit('confidence'),
-      };
+      event.jobId = f.id('jobId');
+      event.nodeId = f.id('nodeId');
+      event.proxyVersionId = f.id('proxyVersionId');
+      event.answer = f.str('answer');
+      event.confidence = f.unit('confidence');
+      return;
     case 'EnsembleAnswerAggregated':
-      return {
-        nodeId: f.id('nodeId'),
-        members: f.objects('members').map((m) => ({
-          jobId: m.id('jobId'),
-          proxyVersionId: m.id('proxyVersionId'),
-          answer: m.str('answer'),
-          confidence: m.unit('confidence'),
-        })),
-        answer: f.str('answer'),
-        confidence: f.unit('confidence'),
-      };
+      event.nodeId = f.id('nodeId');
+      event.members = f.objects('members').map((m) => ({
+        jobId: m.id('jobId'),
+        proxyVersionId: m.id('proxyVersionId'),
+        answer: m.str('answer'),
+        confidence: m.unit('confidence'),
+      }));
+      event.answer = f.str('answer');
+      event.confidence = f.unit('confidence');
+      return;
     case 'EscalatedToHuman':
-      return {
-        nodeId: f.id('nodeId'),
-        reason: f.oneOf('reason', ESCALATION_REASONS),
-        confidence: f.unitOrNull('confidence'),
-        threshold: f.unitOrNull('threshold'),
-        jobId: f.idOrNull('jobId'),
-        note: f.strOrNull('note'),
-      };
+      event.nodeId = f.id('nodeId');
+      event.reason = f.oneOf('reason', ESCALATION_REASONS);
+      event.confidence = f.unitOrNull('confidence');
+      event.threshold = f.unitOrNull('threshold');
+      event.jobId = f.idOrNull('jobId');
+      event.note = f.strOrNull('note');
+      return;
     case 'HumanAnswerRecorded':
     case 'AnswerComposed':
     case 'HumanOverrideRecorded':
-      return { nodeId: f.id('nodeId') };
+      event.nodeId = f.id('nodeId');
+      return;
     case 'QueryStopped':
     case 'ProxyRetired':
-      return {};
+      return;
     case 'DistillationRunStarted': {
       const teacher = f.object('teacher');
-      return {
-        runId: f.id('runId'),
-        parentProxyVersionId: f.idOrNull('parentProxyVersionId'),
-        teacherProxyVersionIds: teacher.ids('proxyVersionIds'),
-        humanPool: teacher.strings('humanPool'),
-        queryIds: f.object('dataset').ids('queryIds'),
-      };
+      event.runId = f.id('runId');
+      event.parentProxyVersionId = f.idOrNull('parentProxyVersionId');
+      event.teacherProxyVersionIds = teacher.ids('proxyVersionIds');
+      event.humanPool = teacher.strings('humanPool');
+      event.queryIds = f.object('dataset').ids('queryIds');
+      return;
     }
     case 'DistillationRunCompleted':
     case 'DistillationRunFailed':
-      return { runId: f.id('runId') };
+      event.runId = f.id('runId');
+      return;
     case 'ProxyRegistered': {
       const source = f.object('source');
       const kind = source.oneOf('kind', ['distillation', 'imported'] as const);
       const parsedSource: ProxySource = kind === 'distillation' ? { kind, runId: source.id('runId') } : { kind };
-      return {
-        proxyVersionId: f.id('proxyVersionId'),
-        name: f.str('name'),
-        version: f.str('version'),
-        source: parsedSource,
-        parentProxyVersionId: f.idOrNull('parentProxyVersionId'),
-      };
+      event.proxyVersionId = f.id('proxyVersionId');
+      event.name = f.str('name');
+      event.version = f.str('version');
+      event.source = parsedSource;
+      event.parentProxyVersionId = f.idOrNull('parentProxyVersionId');
+      return;
     }
     case 'ProxyPromoted':
     case 'ProxyDemoted':
-      return { to: f.oneOf('to', PROXY_STAGES) };
+      event.to = f.oneOf('to', PROXY_STAGES);
+      return;
     default:
-      return assertNeverType(type);
+      assertNeverType(type);
   }
 }
 
@@ -300,8 +304,12 @@ function parseUncached(entry: SignedEntry): ProjectedEvent | EventParseError | n
     if (typeof entry.stream !== 'string' || !entry.stream.startsWith(prefix) || entry.stream.length === prefix.length)
       throw new EventParseError(`a ${type} belongs on a ${prefix}<id> stream, not ${String(entry.stream)}`);
     if (!Number.isSafeInteger(entry.revision) || entry.revision < 0) throw new EventParseError('bad revision');
-    const data = parseData(type as ProjectedEventType, entry.schema, new Fields(objectAt(entry.data, 'data')));
-    return { ...data, type, stream: entry.stream, revision: entry.revision, meta: parseMeta(entry) } as ProjectedEvent;
+    const fields = new Fields(objectAt(entry.data, 'data'));
+    const event: Record<string, unknown> = { type, stream: entry.stream, revision: entry.revision, meta: null };
+    parseData(type as ProjectedEventType, entry.schema, fields, event);
+    // After the data, as before: of two faults, the data's is the one reported.
+    event.meta = parseMeta(entry);
+    return event as ProjectedEvent;
   } catch (error) {
     if (error instanceof EventParseError) return error;
     throw error;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { verifyOffline } from '../cli/offline-ledger.js';
-import { generateRealisticLedger, measureLineageQuery, measureRawReadParse, measureRebuild } from './projection-bench.js';
+import { cachedRealisticLedger, generateRealisticLedger, measureLineageQuery, measureRawReadParse, measureRebuild } from './projection-bench.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ida-projection-bench-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -29,6 +29,18 @@ describe('projection benchmark helpers', () => {
     const digests = rebuild.projections.map((p) => p.digest);
     expect((await measureRebuild(join(root, 'a'))).projections.map((p) => p.digest)).toEqual(digests);
   }, 120_000);
+
+  it('cache a generated ledger for the benchmark, read in place', async () => {
+    const cacheDir = join(root, 'bench-cache');
+    const first = await cachedRealisticLedger(500, cacheDir);
+    expect(first).toMatchObject({ entries: 500, size: 501, cached: false });
+    const again = await cachedRealisticLedger(500, cacheDir);
+    expect(again).toMatchObject({ dataDir: first.dataDir, size: 501, cached: true });
+    expect((await verifyOffline({ dataDir: again.dataDir })).ok).toBe(true);
+    const rebuild = await measureRebuild(again.dataDir);
+    expect(rebuild.entries).toBe(501);
+    expect(rebuild.digestSeconds).toBeGreaterThanOrEqual(0);
+  }, 60_000);
 
   it('measure a lineage walk over n generations', () => {
     const measured = measureLineageQuery(300, 5);

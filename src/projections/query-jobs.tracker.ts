@@ -5,6 +5,7 @@
  * so far; the projection reports it at the entry's position.
  */
 import type { ProjectedEvent } from './projected-events.js';
+import { SmallMap } from './small-map.js';
 
 export interface TrackedJob {
   jobId: string;
@@ -19,7 +20,7 @@ export interface TrackedQuery {
   tenant: string;
   confidenceThreshold: number;
   /** By job id; null until the first job (a query answered by humans alone never has one). */
-  jobs: Map<string, TrackedJob> | null;
+  jobs: SmallMap<TrackedJob> | null;
 }
 
 type QueryEvent<T extends ProjectedEvent['type']> = Extract<ProjectedEvent, { type: T }>;
@@ -49,7 +50,7 @@ export class QueryJobsTracker {
 
   requested(event: QueryEvent<'InferenceRequested'>): TrackedJob {
     const query = this.of(event);
-    query.jobs ??= new Map();
+    query.jobs ??= new SmallMap();
     if (query.jobs.has(event.jobId)) throw new Error(`job ${event.jobId} requested twice`);
     const job: TrackedJob = {
       jobId: event.jobId,

@@ -23,6 +23,11 @@ const QUERY_PREFIX = 'query-';
 
 export class JobQueue {
   private readonly locations = new Map<string, JobLocation>();
+  /**
+   * job id → global position of its `PolicyDecisionRecorded` on the query stream of its location (recorded after
+   * its latest `InferenceRequested`), so that leases and results need not read the stream again to find it.
+   */
+  private readonly decisions = new Map<string, number>();
   /** tenant → job id → job, in authorisation order. */
   private readonly open = new Map<string, Map<string, QueuedJob>>();
   /** query id → its open jobs. */
@@ -31,6 +36,15 @@ export class JobQueue {
 
   location(jobId: string): JobLocation | undefined {
     return this.locations.get(jobId);
+  }
+
+  /**
+   * The global position of the job's `PolicyDecisionRecorded` on `query-<queryId>`, when this queue has applied
+   * it; undefined otherwise (not yet applied, none recorded, or the job lives on another query): then read the
+   * stream.
+   */
+  decisionPosition(jobId: string, queryId: string): number | undefined {
+    return this.locations.get(jobId)?.queryId === queryId ? this.decisions.get(jobId) : undefined;
   }
 
   /** Called with a tenant whenever one of its jobs may have become leasable. */
@@ -62,7 +76,7 @@ export class JobQueue {
   }
 
   /** Folds one entry (anything but the job events of a query stream is ignored; malformed data too). */
-  apply({ entry }: IntegratedEntry): void {
+  apply({ entry, position }: IntegratedEntry): void {
     if (!entry.stream.startsWith(QUERY_PREFIX)) return;
     const queryId = entry.stream.slice(QUERY_PREFIX.length);
     const tenant = entry.meta.tenant;
@@ -72,7 +86,15 @@ export class JobQueue {
       case 'InferenceRequested': {
         const jobId = str('jobId');
         const nodeId = str('nodeId');
-        if (jobId !== undefined && nodeId !== undefined) this.locations.set(jobId, { tenant, queryId, nodeId });
+        if (jobId !== undefined && nodeId !== undefined) {
+          this.locations.set(jobId, { tenant, queryId, nodeId });
+          this.decisions.delete(jobId);
+        }
+        break;
+      }
+      case 'PolicyDecisionRecorded': {
+        const jobId = str('jobId');
+        if (jobId !== undefined && this.locations.get(jobId)?.queryId === queryId) this.decisions.set(jobId, position);
         break;
       }
       case 'InferenceAuthorized': {

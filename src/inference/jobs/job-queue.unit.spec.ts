@@ -38,6 +38,23 @@ describe('the job queue', () => {
     expect(queue.location('a')).toEqual({ tenant: 'acme', queryId: 'q1', nodeId: 'n1' });
   });
 
+  it("keeps each job's decision position (the stream need not be read again), only for the query the job lives on", () => {
+    const queue = new JobQueue();
+    const requested = entry('query-q1', 'InferenceRequested', { jobId: 'a', nodeId: 'n' });
+    const decided = entry('query-q1', 'PolicyDecisionRecorded', { jobId: 'a', nodeId: 'n', decision: 'allow' });
+    queue.apply(requested);
+    expect(queue.decisionPosition('a', 'q1')).toBeUndefined(); // not applied yet: the caller reads the stream
+    queue.apply(decided);
+    expect(queue.decisionPosition('a', 'q1')).toBe(decided.position);
+    expect(queue.decisionPosition('a', 'q2')).toBeUndefined();
+    // A decision on another query than the job's, or one recorded before the job's latest request, is not its own.
+    queue.apply(entry('query-q2', 'PolicyDecisionRecorded', { jobId: 'a', nodeId: 'n', decision: 'allow' }));
+    expect(queue.decisionPosition('a', 'q1')).toBe(decided.position);
+    queue.apply(entry('query-q1', 'InferenceRequested', { jobId: 'a', nodeId: 'n' }));
+    expect(queue.decisionPosition('a', 'q1')).toBeUndefined();
+    expect(queue.decisionPosition('nobody', 'q1')).toBeUndefined();
+  });
+
   it('ignores other streams and denied jobs', () => {
     const queue = new JobQueue();
     queue.apply(entry('proxy-p', 'InferenceAuthorized', { jobId: 'x', nodeId: 'n' }));

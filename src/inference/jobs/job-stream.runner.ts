@@ -8,6 +8,7 @@ import type { Principal } from '../../auth/principal.js';
 import { StreamCommandRunner, type DecideContext } from '../../common/commands/stream-command.runner.js';
 import type { ProposedEvent, SignedEntry } from '../../ledger/entry.js';
 import type { EventStore } from '../../ledger/event-store.port.js';
+import type { JobQueue } from './job-queue.js';
 import { jobNotFound, rehydrateJobStream, type JobStreamState } from './job-stream.js';
 
 export async function runOnJobStream(
@@ -44,4 +45,13 @@ export async function decisionPositions(store: EventStore, queryId: string): Pro
     if (entry.type === 'PolicyDecisionRecorded' && typeof entry.data['jobId'] === 'string') positions.set(entry.data['jobId'], position);
   }
   return positions;
+}
+
+/**
+ * What a decider needs of {@link decisionPositions} for one job: the queue's copy when it has applied the job's
+ * decision (the position is fixed once recorded), else the stream read.
+ */
+export async function decisionPositionOf(store: EventStore, queue: JobQueue, queryId: string, jobId: string): Promise<ReadonlyMap<string, number>> {
+  const known = queue.decisionPosition(jobId, queryId);
+  return known === undefined ? decisionPositions(store, queryId) : new Map([[jobId, known]]);
 }

@@ -18,7 +18,7 @@ import { INFERENCE_OPTIONS, MAX_LEASE_WAIT_MS, type InferenceOptions } from '../
 import { parseInferenceEvent } from '../jobs/inference.events.js';
 import type { QueuedJob } from '../jobs/job-queue.js';
 import { locateJob, type LocatedJob } from '../jobs/job-stream.js';
-import { decisionPositions, runOnJobStream } from '../jobs/job-stream.runner.js';
+import { decisionPositionOf, runOnJobStream } from '../jobs/job-stream.runner.js';
 import type { WorkerState } from '../workers/worker.events.js';
 import { mintGrant } from './grant.js';
 import { decideLease } from './lease.decider.js';
@@ -135,7 +135,7 @@ export class InferenceLeases implements OnModuleDestroy {
     const leased = parseInferenceEvent(leasedEntry);
     if (leased.type !== 'InferenceLeased') throw new LedgerError('INFERENCE.NOTHING_RECORDED', 'internal', 'Unexpected lease entry');
     const { query, job, nodeId } = located;
-    const positions = await decisionPositions(this.store, query.queryId);
+    const positions = await decisionPositionOf(this.store, this.index.jobs, query.queryId, job.jobId);
     const decision = positions.get(job.jobId);
     const policy = job.gate?.policySetDigest;
     if (decision === undefined || policy == null) {

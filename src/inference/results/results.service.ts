@@ -21,7 +21,7 @@ import type { ResultBody, ResultResponse } from '../inference.dto.js';
 import { InferenceIndex } from '../inference.index.js';
 import { INFERENCE_REJECTIONS } from '../jobs/inference.events.js';
 import { jobNotFound } from '../jobs/job-stream.js';
-import { decisionPositions, runOnJobStream } from '../jobs/job-stream.runner.js';
+import { decisionPositionOf, runOnJobStream } from '../jobs/job-stream.runner.js';
 import { verifyGrant } from '../leases/grant.js';
 import type { WorkerState } from '../workers/worker.events.js';
 import { decideResult, type ResultDecision } from './result.decider.js';
@@ -50,7 +50,7 @@ export class InferenceResults {
     });
     const signer = this.signerOf(body, grant.ok ? grant.claims.sub : null);
     const signatureValid = signer === undefined ? false : await verifyResultSignature(body as InferenceResultBody, signer.publicKeyJwk);
-    const positions = await decisionPositions(this.store, location.queryId);
+    const positions = await decisionPositionOf(this.store, this.index.jobs, location.queryId, body.jobId);
 
     const principal: Principal = {
       sub: signer?.workerId ?? (grant.ok ? grant.claims.sub : 'unidentified-worker'),

@@ -7,6 +7,7 @@
 import { CanonicalArrayDigest } from '../canonical-digest.js';
 import { parseProjectedEvent, type EscalationReason, type ProjectedEvent } from '../projected-events.js';
 import { assertNever, FoldProjection, type ProjectionEntry } from '../projection.js';
+import { SmallMap } from '../small-map.js';
 
 export type OversightItem = {
   queryId: string;
@@ -25,7 +26,8 @@ interface QueryInfo {
   queryId: string;
   tenant: string;
   stopped: boolean;
-  questions: Map<string, string>;
+  /** Node id → question, of every node. */
+  questions: SmallMap<string>;
   /** Node ids of this query that are in the queue now; null until the first escalation. */
   waiting: Set<string> | null;
 }
@@ -63,7 +65,7 @@ export class OversightQueueProjection extends FoldProjection {
           queryId: event.queryId,
           tenant: event.meta.tenant,
           stopped: false,
-          questions: new Map([[event.rootNodeId, event.question]]),
+          questions: new SmallMap<string>().set(event.rootNodeId, event.question),
           waiting: null,
         });
         return true;

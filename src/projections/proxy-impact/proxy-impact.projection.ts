@@ -11,6 +11,7 @@ import { CanonicalArrayDigest, compareStrings, sortedStrings } from '../canonica
 import { parseProjectedEvent } from '../projected-events.js';
 import { assertNever, FoldProjection, type ProjectionEntry } from '../projection.js';
 import { QueryJobsTracker } from '../query-jobs.tracker.js';
+import { SmallMap } from '../small-map.js';
 import type { RunStatus } from '../lineage/lineage.projection.js';
 
 export type ImpactAnswer = {
@@ -57,7 +58,7 @@ export class ProxyImpactProjection extends FoldProjection {
   private readonly tenants = new Map<string, TenantImpact>();
   private readonly queries = new QueryJobsTracker();
   /** Per query stream, by node id: only nodes a proxy answered (null: none yet). */
-  private readonly nodes = new Map<string, Map<string, NodeAnswers> | null>();
+  private readonly nodes = new Map<string, SmallMap<NodeAnswers> | null>();
 
   /** The impact of a proxy version registered in `tenant`, or undefined. */
   impact(tenant: string, proxyVersionId: string): ProxyImpact | undefined {
@@ -80,10 +81,11 @@ export class ProxyImpactProjection extends FoldProjection {
         return true;
       case 'InferenceCompleted': {
         const { query, job } = this.queries.completed(event);
+        // Ids as the tracker holds them (equal to the event's, checked): one string each, not one per event.
         const answer: ImpactAnswer = {
           queryId: query.queryId,
-          nodeId: event.nodeId,
-          jobId: event.jobId,
+          nodeId: job.nodeId,
+          jobId: job.jobId,
           role: job.ensemble ? 'ensemble' : 'single',
           answer: event.answer,
           confidence: event.confidence,
@@ -93,11 +95,11 @@ export class ProxyImpactProjection extends FoldProjection {
           position: integrated.position,
         };
         let nodes = this.nodes.get(event.stream);
-        if (nodes == null) this.nodes.set(event.stream, (nodes = new Map()));
-        const node = nodes.get(event.nodeId);
-        if (node === undefined) nodes.set(event.nodeId, { answers: [answer], accepted: null });
+        if (nodes == null) this.nodes.set(event.stream, (nodes = new SmallMap()));
+        let node = nodes.get(job.nodeId);
+        if (node === undefined) nodes.set(job.nodeId, (node = { answers: [answer], accepted: null }));
         else node.answers.push(answer);
-        if (!job.ensemble && event.confidence >= query.confidenceThreshold) nodes.get(event.nodeId)!.accepted = [answer];
+        if (!job.ensemble && event.confidence >= query.confidenceThreshold) node.accepted = [answer];
         push(this.tenant(query.tenant).answers, job.proxyVersionId, answer);
         return true;
       }
