@@ -7,6 +7,7 @@
  * generated on the first run (about 100 s and 1.4 GB per million entries) and cached in
  * `<os.tmpdir()>/ida-ledger-bench-cache`, keyed by size and generator version.
  */
+import { measureGateOverhead } from '../src/inference/bench/gate-bench.js';
 import { availableParallelism } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -232,6 +233,12 @@ async function main(): Promise<void> {
     const lineage = measureLineageQuery(1000);
     log(`lineage query, 1,000 versions (${lineage.nodes} nodes): ${lineage.medianMs.toFixed(2)} ms median, ${lineage.maxMs.toFixed(2)} ms max`);
 
+    // 6. The inference gate (issue 4): prepared Cedar decisions, and the whole gate per job (decide + record + grant +
+    // worker verify + result accept) beyond its signed appends, against the bare onnxruntime run() of the same model.
+    const gate = await measureGateOverhead({ jobs: Number(process.env['BENCH_GATE_JOBS'] ?? 200), concurrency: 16 });
+    log(`policy decision (prepared Cedar): p50 ${gate.policy_decision_p50_us.toFixed(0)} µs, p99 ${gate.policy_decision_p99_us.toFixed(0)} µs`);
+    log(`gate overhead beyond the appends: c1 p50 ${gate.gate_overhead_p50_ms_c1.toFixed(2)} ms, p99 ${gate.gate_overhead_p99_ms_c1.toFixed(2)} ms; c16 amortized ${gate.gate_overhead_amortized_ms_c16.toFixed(2)} ms`);
+
     const figures = {
       cores_used: cores,
       entries_in_store: size,
@@ -255,6 +262,17 @@ async function main(): Promise<void> {
       rebuild_digest_seconds: +rebuild.digestSeconds.toFixed(2),
       lineage_query_ms_1000_versions: +lineage.medianMs.toFixed(2),
       lineage_query_max_ms_1000_versions: +lineage.maxMs.toFixed(2),
+      policy_decision_p50_us: +gate.policy_decision_p50_us.toFixed(1),
+      policy_decision_p99_us: +gate.policy_decision_p99_us.toFixed(1),
+      onnx_run_p50_ms: +gate.onnx_run_p50_ms.toFixed(4),
+      gate_appends_per_job: gate.appends_per_job,
+      gate_overhead_p50_ms_c1: +gate.gate_overhead_p50_ms_c1.toFixed(3),
+      gate_overhead_p99_ms_c1: +gate.gate_overhead_p99_ms_c1.toFixed(3),
+      gate_overhead_p50_ms_c16: +gate.gate_overhead_p50_ms_c16.toFixed(3),
+      gate_overhead_p99_ms_c16: +gate.gate_overhead_p99_ms_c16.toFixed(3),
+      gate_overhead_amortized_ms_c16: +gate.gate_overhead_amortized_ms_c16.toFixed(3),
+      gate_overhead_vs_onnx_run_c1: +gate.gate_overhead_vs_onnx_run_c1.toFixed(1),
+      gate_overhead_vs_onnx_run_c16: +gate.gate_overhead_vs_onnx_run_c16.toFixed(1),
     };
     if (json) {
       process.stdout.write(`${JSON.stringify(figures)}\n`);
@@ -264,6 +282,8 @@ async function main(): Promise<void> {
         append_32_writers_new_streams_vs_raw_sign: 'goal ≥ 0.7',
         verify_vs_raw_verify_x_cores: 'goal ≥ 0.7',
         rebuild_vs_raw_read_parse: 'goal ≥ 0.5',
+        gate_overhead_p99_ms_c1: 'goal < 1 ms',
+        gate_overhead_p99_ms_c16: 'goal < 1 ms',
         lineage_query_ms_1000_versions: 'goal < 50',
       };
       console.log('\nfigure'.padEnd(45) + 'value');

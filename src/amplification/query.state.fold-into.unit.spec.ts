@@ -264,13 +264,12 @@ describe('foldInto', () => {
     expect(() => foldInto(immutable, events[1]!)).toThrow(TypeError);
   });
 
-  it('folds a ~2,000-node query in linear time', () => {
+  // Speed is `npm run bench`'s business (rebuild_vs_raw_read_parse), never a timed test.
+  it('folds a ~2,000-node query', () => {
     const leaves = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`n${i}`, `leaf ${i}?`]));
     const events = record([ev.opened(), ev.delegated(ROOT, leaves), ...Object.keys(leaves).map((id) => ev.answered(id, 'x', 0.9))]);
-    const start = performance.now();
     let state: QueryState = initialQueryState;
     for (const event of events) state = foldInto(state, event, new FoldInterner());
-    expect(performance.now() - start).toBeLessThan(500);
     expect(decisionTree(state).nodeCount).toBe(2001);
   });
 });

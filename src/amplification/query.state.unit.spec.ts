@@ -689,7 +689,6 @@ describe('a ~1000-node query', () => {
         state = evolve(state, next);
       }
     };
-    const started = performance.now();
     apply(decideOpenQuery({ queryId: 'big', rootNodeId: 'root', task: 'big?', input: null, maxDepth: 3 }, state, settings));
     let leaf = 0;
     const fanOut = (id: string, depth: number): void => {
@@ -718,13 +717,11 @@ describe('a ~1000-node query', () => {
     apply(decideCompleteQuery({}, state));
     const replayed = replay(events);
     const tree = decisionTree(replayed);
-    const elapsed = performance.now() - started;
 
     expect(tree.nodeCount).toBe(1 + 10 + 100 + 1000);
     expect(existing(replayed).jobs.size).toBe(500);
     expect(tree.status).toBe('completed');
     expect(replayed).toEqual(state);
     expect(canonicalJson(tree)).toBe(canonicalJson(decisionTree(state)));
-    expect(elapsed).toBeLessThan(2000); // measured in the tens of milliseconds; the bound only catches a quadratic blow-up
   });
 });

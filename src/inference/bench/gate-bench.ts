@@ -38,8 +38,17 @@
  * what a job sees. The bare onnxruntime `run()` is timed on the same warm session, same model and input, at
  * concurrency 1 and at `concurrency`.
  *
+ * At concurrency > 1 the per-job latency mostly measures that queueing (Little's law: 16 jobs in flight on a
+ * saturated event loop), so two throughput figures come with it: `appends_alone_ms_per_job_*` (each level's
+ * append requests, recorded during the level, replayed alone on fresh streams with the same lanes) and
+ * `gate_overhead_amortized_ms_*` = (level wall time − the replay's wall time) / jobs − run / concurrency: what
+ * the gate adds per job beyond its appends when the jobs share the process. In-process, the worker's side
+ * (grant verification, digests, result signature, its tokens) runs on the same event loop as the ledger, as
+ * it would not in production; its share is the `worker_overhead_*` phase plus the client's token mints.
+ *
  * Every check stays on: a job whose decision is not `allow`, whose lease is not its own job, or whose result
- * is not accepted makes the benchmark throw.
+ * is not accepted makes the benchmark throw, and so does an event-store subscriber (index, projection) that
+ * stopped during the run.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

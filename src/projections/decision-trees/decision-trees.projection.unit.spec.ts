@@ -68,21 +68,18 @@ describe('DecisionTreesProjection', () => {
     expect(fold(entries.slice(0, -2)).digest()).not.toBe(once);
   });
 
-  it('folds a 2,000-node tree in linear time', () => {
+  // Speed is `npm run bench`'s business (rebuild_vs_raw_read_parse), never a timed test.
+  it('folds a 2,000-node tree', () => {
     const script = new IdaScript();
     const q = script.openQuery({ tenant: 'acme', queryId: 'big' });
     const leaves = Array.from({ length: 2000 }, (_, i) => ({ nodeId: `n${i}`, question: `leaf ${i}` }));
     q.delegate('big-root', leaves);
     for (const leaf of leaves) q.answer(leaf.nodeId, 'x', overseer(), 0.9);
     const entries = toEntries(script.appends);
-    const start = performance.now();
     const projection = fold(entries);
     const tree = projection.tree('acme', 'big')!;
-    const ms = performance.now() - start;
     expect(tree.nodeCount).toBe(2001);
     expect(tree.root.children.every((n) => n.status === 'answered')).toBe(true);
-    // evolve-per-event would copy the 2,001-node map 2,000 times (~4M entries); buffered replay copies it a few times.
-    expect(ms).toBeLessThan(1000);
   });
 
   it('refuses a malformed query event, naming its position, and stays broken', () => {
