@@ -8,25 +8,10 @@
 import type { KeyObject } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import type { SigningKey } from '../../ledger/signing-key.js';
+import { GRANT_AUDIENCE, type GrantClaims } from '../worker/grant.js';
 
-export const GRANT_AUDIENCE = 'ida-ledger-worker';
-
-export interface GrantClaims {
-  iss: string;
-  aud: string;
-  sub: string;
-  jti: string;
-  iat: number;
-  exp: number;
-  job: string;
-  query: string;
-  node: string;
-  tenant: string;
-  model: string;
-  input: string;
-  policy: string;
-  decision: number;
-}
+// One definition of the grant's claims for both sides: the ledger mints what the worker verifies.
+export { GRANT_AUDIENCE, type GrantClaims };
 
 export type GrantBinding = Omit<GrantClaims, 'iss' | 'aud' | 'iat'>;
 
