@@ -535,6 +535,9 @@ describe('idempotency of the new commands', () => {
     expect(again.body).toEqual(first.body);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(await size()).toBe(before + 4); // NodeAssigned, InferenceRequested, PolicyDecisionRecorded, InferenceAuthorized
+    // The same key for another model input is another request: refused, nothing appended.
+    const otherInput = await post(`${path}/assign`, 'pipeline', { to: 'proxy', proxyVersionId: 'p-prod', input: { features: [1] } }, { 'Idempotency-Key': 'assign-1' }).expect(422);
+    expect(otherInput.body.code).toBe('REQUEST.IDEMPOTENCY_KEY_REUSED');
     const lease = await gpu.leaseJob(first.body.jobs[0].jobId);
     const r1 = await gpu.complete(lease, { answer: 'yes', confidence: 0.8 });
     expect(r1.body.outcome).toBe('answered');

@@ -132,7 +132,7 @@ export class QueryCommandRunner {
         // A new query's id is generated per request, so a replayed create may name any query stream.
         mode: spec.mode === 'create' ? 'createWithNewId' : 'update',
         eventType: spec.eventType,
-        sameRequest: (data) => spec.sameRequest(data),
+        sameRequest: (data, events) => spec.sameRequest(data, events),
         decide: (state, ctx) => spec.decide(state, ctx),
         respond: ({ id, ...recorded }) => spec.respond({ queryId: id, ...recorded }),
       }),

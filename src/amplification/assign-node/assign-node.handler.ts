@@ -5,6 +5,8 @@
  */
 import { Inject } from '@nestjs/common';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
+import { canonicalJson } from '../../ledger/canonical-json.js';
+import type { JsonValue } from '../../ledger/entry.js';
 import type { EventStore } from '../../ledger/event-store.port.js';
 import { EVENT_STORE } from '../../ledger/ledger.tokens.js';
 import { POLICY_ENGINE, type PolicyDecision, type PolicyEngine } from '../../policy/policy-engine.port.js';
@@ -38,7 +40,7 @@ export class AssignNodeHandler implements ICommandHandler<AssignNode> {
       queryId,
       mode: 'update',
       eventType: 'NodeAssigned',
-      sameRequest: (data) => data.nodeId === nodeId && sameTarget(data.assignee, body),
+      sameRequest: (data, events) => data.nodeId === nodeId && sameTarget(data.assignee, body) && sameModelInput(events, 'input' in body ? (body.input as JsonValue | undefined) : undefined),
       decide: (state, ctx) => {
         const decisions = new Map<string, PolicyDecision>();
         for (const [id, input] of gateInputs(command, state, proxies, sub)) decisions.set(id, this.engine.decide(tenant, runInferenceRequest(input)));
@@ -77,4 +79,17 @@ function sameTarget(assignee: Assignee, body: AssignNodeBody): boolean {
   const recorded = jobsOf(assignee).map((job) => job.proxyVersionId);
   const asked = proxyVersionIdsOf({ nodeId: '', ...body } as AssignNodeCommand);
   return assignee.kind === body.to && recorded.length === asked.length && recorded.every((id, i) => id === asked[i]);
+}
+
+/**
+ * A reused Idempotency-Key must also have named the same model input: the jobs' recorded `input` equals the
+ * request's, or, when the request gives none, the default `{question}` was recorded.
+ */
+function sameModelInput(events: readonly QueryEvent[], input: JsonValue | undefined): boolean {
+  return events.every((event) => {
+    if (event.type !== 'InferenceRequested') return true;
+    const recorded = event.data.input;
+    if (input !== undefined) return canonicalJson(recorded) === canonicalJson(input);
+    return recorded !== null && typeof recorded === 'object' && !Array.isArray(recorded) && Object.keys(recorded).join() === 'question';
+  });
 }

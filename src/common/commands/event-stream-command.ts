@@ -57,7 +57,7 @@ export interface EventStreamCommand<S, E extends StoredEvent, R, T extends E['ty
   /** The event type the command records first; a reused Idempotency-Key is checked against it. */
   eventType: T;
   /** True when the first event recorded under a reused Idempotency-Key is what THIS request would produce. */
-  sameRequest(recorded: EventDataOf<E, T>): boolean;
+  sameRequest(recorded: EventDataOf<E, T>, events: readonly E[]): boolean;
   decide(state: S, ctx: DecideContext): E[];
   respond(recorded: RecordedStreamCommand<E, T>): R;
 }
@@ -87,7 +87,7 @@ export function eventStreamCommand<S, E extends StoredEvent, R, T extends E['typ
     exists: (state) => kind.exists(state),
     ownsStream: (stream) => command.mode === 'createWithNewId' && stream.startsWith(kind.prefix),
     eventType: command.eventType,
-    sameRequest: (entry) => command.sameRequest(recordedData(entry)),
+    sameRequest: (entry, all) => command.sameRequest(recordedData(entry), all.map((e) => kind.parse(e))),
     decide: (state, ctx) => command.decide(state, ctx).map(({ type, schema, data }) => ({ type, schema, data })),
     respond: (entries) => {
       const first = entries[0];

@@ -97,7 +97,7 @@ export interface StreamCommandSpec<S, R> {
    * True when the first entry recorded under a reused Idempotency-Key (of `eventType`, on the same stream) is
    * what THIS request would have produced. Else 422 REQUEST.IDEMPOTENCY_KEY_REUSED.
    */
-  sameRequest(recorded: SignedEntry): boolean;
+  sameRequest(recorded: SignedEntry, all: readonly SignedEntry[]): boolean;
   decide(state: S, ctx: DecideContext): ProposedEvent[];
   /** The response, from the command's recorded entries only, so a replay can rebuild it exactly. */
   respond(recorded: readonly SignedEntry[]): R;
@@ -223,7 +223,7 @@ export class StreamCommandRunner {
     const entries = integrated.map((e) => e.entry);
     const first = entries[0];
     const sameStream = first !== undefined && (first.stream === spec.stream || spec.ownsStream?.(first.stream) === true);
-    if (first === undefined || !sameStream || first.type !== spec.eventType || !spec.sameRequest(first)) {
+    if (first === undefined || !sameStream || first.type !== spec.eventType || !spec.sameRequest(first, entries)) {
       // Tenant and existence of the named aggregate still come first; only then the key's misuse.
       if (spec.mode === 'update') await this.load(envelope.principal, spec);
       throw new LedgerError(
