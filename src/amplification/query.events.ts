@@ -15,7 +15,7 @@ import {
   type StoredEvent,
 } from '../common/events/stored-event-fields.js';
 import { canonicalJson } from '../ledger/canonical-json.js';
-import type { JsonObject, JsonValue, ProposedEvent } from '../ledger/entry.js';
+import type { JsonObject, JsonValue } from '../ledger/entry.js';
 import { createHash } from 'node:crypto';
 import type { PolicyDecisionRecordedData } from '../policy/policy-decision.js';
 
@@ -242,10 +242,7 @@ export function isQueryEvent(value: unknown): value is QueryEvent {
   }
 }
 
-/** What the handler hands to the event store (which adds stream, revision, id, meta, signature). */
-export function toProposed(event: QueryEvent): ProposedEvent {
-  return { type: event.type, schema: event.schema, data: event.data };
-}
+export { toProposed } from '../common/events/stored-event-fields.js';
 
 /** Schema versions each type may be stored with; the last is the one written today. */
 const READABLE_SCHEMAS: Readonly<Record<QueryEventType, readonly number[]>> = {

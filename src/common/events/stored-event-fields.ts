@@ -5,7 +5,7 @@
  * `LedgerError` with the context's code (`QUERY.EVENT_INVALID`, ...; 500, logged) rather than half-apply it.
  * Plain TypeScript: no Nest, no storage.
  */
-import type { Actor, JsonObject, JsonValue, Role } from '../../ledger/entry.js';
+import type { Actor, JsonObject, JsonValue, ProposedEvent, Role } from '../../ledger/entry.js';
 import { cloneJson, isDigest, isId, isJsonObject, isJsonValue, isUnit } from '../domain-values.js';
 import { LedgerError } from '../ledger-error.js';
 
@@ -14,6 +14,11 @@ export type RecordedMeta = { tenant: string; actor: Actor; recordedAt: string };
 
 /** The stored fields an event parser reads; a `ProposedEvent`, `UnsignedEntry` or `SignedEntry` satisfies it. */
 export type StoredEvent = { type: string; schema: number; data: JsonObject };
+
+/** What a handler hands to the event store (which adds stream, revision, id, meta, signature): a copy of the event's own fields only. */
+export function toProposed(event: StoredEvent): ProposedEvent {
+  return { type: event.type, schema: event.schema, data: event.data };
+}
 
 /** The entry fields `recordedMeta` reads as well; an `UnsignedEntry` / `SignedEntry` satisfies it. */
 export type RecordableEntry = StoredEvent & {

@@ -14,7 +14,7 @@ import {
   type RecordableEntry,
   type StoredEvent,
 } from '../../common/events/stored-event-fields.js';
-import type { JsonObject, ProposedEvent } from '../../ledger/entry.js';
+import type { JsonObject } from '../../ledger/entry.js';
 import type { PromotionGates } from '../../tenants/tenant-settings.js';
 
 export const PROXY_EVENT_SCHEMA = 1 as const;
@@ -83,9 +83,7 @@ export const PROXY_EVENT_TYPES: readonly ProxyEventType[] = Object.freeze([
 
 export const isProxyEventType = eventTypeGuard(PROXY_EVENT_TYPES);
 
-export function toProposed(event: ProxyEvent): ProposedEvent {
-  return { type: event.type, schema: event.schema, data: event.data };
-}
+export { toProposed } from '../../common/events/stored-event-fields.js';
 
 const bad = badEventOf('PROXY.EVENT_INVALID');
 const GATE_NAMES: readonly PromotionGateName[] = ['minFidelity', 'maxDrift', 'minAgreement', 'maxRecalibrationAgeDays'];

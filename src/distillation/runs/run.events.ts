@@ -13,7 +13,7 @@ import {
   type RecordableEntry,
   type StoredEvent,
 } from '../../common/events/stored-event-fields.js';
-import type { JsonObject, ProposedEvent } from '../../ledger/entry.js';
+import type { JsonObject } from '../../ledger/entry.js';
 import type { DatasetCommitment } from '../dataset-root.js';
 
 export const RUN_EVENT_SCHEMA = 1 as const;
@@ -63,9 +63,7 @@ export const RUN_EVENT_TYPES: readonly RunEventType[] = Object.freeze([
 
 export const isRunEventType = eventTypeGuard(RUN_EVENT_TYPES);
 
-export function toProposed(event: RunEvent): ProposedEvent {
-  return { type: event.type, schema: event.schema, data: event.data };
-}
+export { toProposed } from '../../common/events/stored-event-fields.js';
 
 const bad = badEventOf('DISTILLATION.EVENT_INVALID');
 
