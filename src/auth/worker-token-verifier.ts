@@ -4,7 +4,8 @@
  * after `iat` and at most 5 minutes ahead of now (plus the usual 5 s tolerance). The principal is role
  * `worker` of the tenant that registered the worker. A revoked worker's token is refused. Plain TypeScript.
  */
-import { decodeProtectedHeader, importJWK, jwtVerify } from 'jose';
+import { decodeProtectedHeader, jwtVerify } from 'jose';
+import { ed25519PublicKey } from '../inference/worker/ed25519-public-key.js';
 import type { Principal } from './principal.js';
 import { checkTokenShape, CLOCK_TOLERANCE_SECONDS, unauthenticated, verificationFailure } from './token-claims.js';
 import type { WorkerKey, WorkerKeyDirectory } from './worker-keys.port.js';
@@ -27,7 +28,7 @@ export async function verifyWorkerToken(bearer: string, key: WorkerKey, now: Dat
   try {
     checkTokenShape(bearer);
     if (key.revoked) throw unauthenticated('the worker key is revoked');
-    const publicKey = await importJWK({ kty: 'OKP', crv: 'Ed25519', x: key.publicKeyJwk.x }, 'EdDSA');
+    const publicKey = ed25519PublicKey(key.publicKeyJwk.x);
     const { payload } = await jwtVerify(bearer, publicKey, {
       algorithms: ['EdDSA'],
       audience: WORKER_TOKEN_AUDIENCE,

@@ -8,7 +8,8 @@
  * it received and requires the JWS payload to be exactly those bytes.
  */
 import type { KeyObject } from 'node:crypto';
-import { CompactSign, compactVerify, decodeProtectedHeader, importJWK } from 'jose';
+import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
+import { ed25519PublicKey } from './ed25519-public-key.js';
 import { sha256Digest } from '../onnx/digest.js';
 import { canonicalJson } from '../../ledger/canonical-json.js';
 import type { JsonValue } from '../../ledger/entry.js';
@@ -79,7 +80,7 @@ export async function verifyResultSignature(body: InferenceResultBody, publicJwk
     const header = decodeProtectedHeader(body.signature);
     if (header.alg !== 'EdDSA') return false;
     if (header.kid !== undefined && header.kid !== jwkThumbprint(publicJwk)) return false;
-    const key = await importJWK({ kty: 'OKP', crv: 'Ed25519', x: publicJwk.x }, 'EdDSA');
+    const key = ed25519PublicKey(publicJwk.x);
     const { payload } = await compactVerify(body.signature, key, { algorithms: ['EdDSA'] });
     const expected = new TextEncoder().encode(resultSigningInput(body));
     return payload.length === expected.length && payload.every((byte, i) => byte === expected[i]);
