@@ -1,6 +1,7 @@
 /**
- * The events of docs/ida-domain.md that the projections fold (besides the decision trees, which reuse the
- * amplification fold), parsed from raw entries defensively: only the members a projection reads, each checked.
+ * The distillation-run and proxy events of docs/ida-domain.md that the projections fold (query events are
+ * folded by the decision trees, which reuse the amplification fold, and read from there by the projections
+ * derived from them), parsed from raw entries defensively: only the members a projection reads, each checked.
  * A known type with a bad shape or an unsupported schema is a defect of the log, never skipped: the parse
  * fails with the reason, and the projection turns it into `PROJECTION.EVENT_INVALID` at the entry's position.
  * Unknown types parse to `null` (other contexts' events, events of a later issue).
@@ -14,34 +15,11 @@ export type Meta = { tenant: string; sub: string; role: string; recordedAt: stri
 
 type Ev<T extends string, D> = { type: T; stream: string; revision: number; meta: Meta } & D;
 
-export type EnsembleMember = { jobId: string; proxyVersionId: string; answer: string; confidence: number };
-export const ESCALATION_REASONS = ['low_confidence', 'requested', 'inference_denied'] as const;
-export type EscalationReason = (typeof ESCALATION_REASONS)[number];
 export type ProxySource = { kind: 'distillation'; runId: string } | { kind: 'imported' };
 export const PROXY_STAGES = ['candidate', 'shadow', 'production', 'retired'] as const;
 export type ProxyStage = (typeof PROXY_STAGES)[number];
 
 export type ProjectedEvent =
-  | Ev<'AmplificationQueryOpened', { queryId: string; rootNodeId: string; question: string; confidenceThreshold: number }>
-  | Ev<'SubqueriesDelegated', { nodeId: string; children: { nodeId: string; question: string }[] }>
-  | Ev<'InferenceRequested', { jobId: string; nodeId: string; proxyVersionId: string; ensemble: boolean }>
-  | Ev<'InferenceCompleted', { jobId: string; nodeId: string; proxyVersionId: string; answer: string; confidence: number }>
-  | Ev<'EnsembleAnswerAggregated', { nodeId: string; members: EnsembleMember[]; answer: string; confidence: number }>
-  | Ev<
-      'EscalatedToHuman',
-      {
-        nodeId: string;
-        reason: EscalationReason;
-        confidence: number | null;
-        threshold: number | null;
-        jobId: string | null;
-        note: string | null;
-      }
-    >
-  | Ev<'HumanAnswerRecorded', { nodeId: string }>
-  | Ev<'AnswerComposed', { nodeId: string }>
-  | Ev<'HumanOverrideRecorded', { nodeId: string }>
-  | Ev<'QueryStopped', object>
   | Ev<
       'DistillationRunStarted',
       { runId: string; parentProxyVersionId: string | null; teacherProxyVersionIds: string[]; humanPool: string[]; queryIds: string[] }
@@ -60,16 +38,6 @@ export type ProjectedEventType = ProjectedEvent['type'];
 
 /** Stream prefix of each context (docs/ida-domain.md): a known type on another stream is refused. */
 const STREAM_PREFIX: Record<ProjectedEventType, string> = {
-  AmplificationQueryOpened: 'query-',
-  SubqueriesDelegated: 'query-',
-  InferenceRequested: 'query-',
-  InferenceCompleted: 'query-',
-  EnsembleAnswerAggregated: 'query-',
-  EscalatedToHuman: 'query-',
-  HumanAnswerRecorded: 'query-',
-  AnswerComposed: 'query-',
-  HumanOverrideRecorded: 'query-',
-  QueryStopped: 'query-',
   DistillationRunStarted: 'distillation-',
   DistillationRunCompleted: 'distillation-',
   DistillationRunFailed: 'distillation-',
@@ -80,9 +48,6 @@ const STREAM_PREFIX: Record<ProjectedEventType, string> = {
 };
 
 const KNOWN: ReadonlyMap<string, string> = new Map(Object.entries(STREAM_PREFIX));
-
-/** The schema each type is written at today, where above 1. */
-const LATEST_SCHEMA: Partial<Record<ProjectedEventType, number>> = { AmplificationQueryOpened: 3, InferenceRequested: 2, InferenceCompleted: 2 };
 
 /** Why a known entry could not be parsed (the projection adds its name and the position). */
 export class EventParseError extends Error {}
@@ -106,11 +71,6 @@ class Fields {
     return typeof v === 'string' ? v : this.fail(name, 'a string');
   }
 
-  strOrNull(name: string): string | null {
-    const v = this.data[name];
-    return v === null || v === undefined ? null : this.str(name);
-  }
-
   id(name: string): string {
     const v = this.data[name];
     return isId(v) ? v : this.fail(name, `an id (1..${MAX_ID} characters)`);
@@ -118,20 +78,6 @@ class Fields {
 
   idOrNull(name: string): string | null {
     return this.data[name] === null ? null : this.id(name);
-  }
-
-  unit(name: string): number {
-    const v = this.data[name];
-    return typeof v === 'number' && v >= 0 && v <= 1 ? v : this.fail(name, 'a number in [0, 1]');
-  }
-
-  unitOrNull(name: string): number | null {
-    return this.data[name] === null ? null : this.unit(name);
-  }
-
-  bool(name: string): boolean {
-    const v = this.data[name];
-    return typeof v === 'boolean' ? v : this.fail(name, 'a boolean');
   }
 
   oneOf<T extends string>(name: string, values: readonly T[]): T {
@@ -151,12 +97,6 @@ class Fields {
 
   object(name: string): Fields {
     return new Fields(objectAt(this.data[name], `${this.path}.${name}`), `${this.path}.${name}`);
-  }
-
-  objects(name: string): Fields[] {
-    const v = this.data[name];
-    if (!Array.isArray(v)) return this.fail(name, 'an array');
-    return v.map((item, i) => new Fields(objectAt(item, `${this.path}.${name}[${i}]`), `${this.path}.${name}[${i}]`));
   }
 }
 
@@ -187,60 +127,9 @@ function parseMeta(entry: SignedEntry): Meta {
  * per event, no copy of a parsed `data`.
  */
 function parseData(type: ProjectedEventType, schema: number, f: Fields, event: Record<string, unknown>): void {
-  // Later schemas add members only; the ones read here are in every version (upcast by reading):
-  // AmplificationQueryOpened 2 (limits' sources) and 3 (data classification), InferenceRequested 2 (model
-  // input), InferenceCompleted 2 (the granted worker's fields) — docs/ida-domain.md, docs/policy-gate.md.
-  const supported = schema >= 1 && schema <= (LATEST_SCHEMA[type] ?? 1);
-  if (!supported) throw new EventParseError(`unsupported schema version ${String(schema)}`);
+  // Every type read here is at schema 1 still.
+  if (schema !== 1) throw new EventParseError(`unsupported schema version ${String(schema)}`);
   switch (type) {
-    case 'AmplificationQueryOpened':
-      event.queryId = f.id('queryId');
-      event.rootNodeId = f.id('rootNodeId');
-      event.question = f.str('question');
-      event.confidenceThreshold = f.unit('confidenceThreshold');
-      return;
-    case 'SubqueriesDelegated':
-      event.nodeId = f.id('nodeId');
-      event.children = f.objects('children').map((c) => ({ nodeId: c.id('nodeId'), question: c.str('question') }));
-      return;
-    case 'InferenceRequested':
-      event.jobId = f.id('jobId');
-      event.nodeId = f.id('nodeId');
-      event.proxyVersionId = f.id('proxyVersionId');
-      event.ensemble = f.bool('ensemble');
-      return;
-    case 'InferenceCompleted':
-      event.jobId = f.id('jobId');
-      event.nodeId = f.id('nodeId');
-      event.proxyVersionId = f.id('proxyVersionId');
-      event.answer = f.str('answer');
-      event.confidence = f.unit('confidence');
-      return;
-    case 'EnsembleAnswerAggregated':
-      event.nodeId = f.id('nodeId');
-      event.members = f.objects('members').map((m) => ({
-        jobId: m.id('jobId'),
-        proxyVersionId: m.id('proxyVersionId'),
-        answer: m.str('answer'),
-        confidence: m.unit('confidence'),
-      }));
-      event.answer = f.str('answer');
-      event.confidence = f.unit('confidence');
-      return;
-    case 'EscalatedToHuman':
-      event.nodeId = f.id('nodeId');
-      event.reason = f.oneOf('reason', ESCALATION_REASONS);
-      event.confidence = f.unitOrNull('confidence');
-      event.threshold = f.unitOrNull('threshold');
-      event.jobId = f.idOrNull('jobId');
-      event.note = f.strOrNull('note');
-      return;
-    case 'HumanAnswerRecorded':
-    case 'AnswerComposed':
-    case 'HumanOverrideRecorded':
-      event.nodeId = f.id('nodeId');
-      return;
-    case 'QueryStopped':
     case 'ProxyRetired':
       return;
     case 'DistillationRunStarted': {

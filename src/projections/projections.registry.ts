@@ -10,14 +10,15 @@ export interface ProjectionSet {
   oversightQueue: OversightQueueProjection;
   lineage: LineageProjection;
   proxyImpact: ProxyImpactProjection;
-  /** The same four, in the order they are applied and listed. */
+  /** The same four, in the order they are applied and listed (the decision trees first: the others derive from them). */
   all: Projection[];
 }
 
 export function createProjections(): ProjectionSet {
   const decisionTrees = new DecisionTreesProjection();
-  const oversightQueue = new OversightQueueProjection();
-  const lineage = new LineageProjection();
-  const proxyImpact = new ProxyImpactProjection();
+  // Derived from the decision trees (query-derived-projection.ts): applied after them, entry by entry.
+  const oversightQueue = new OversightQueueProjection(decisionTrees);
+  const lineage = new LineageProjection(decisionTrees);
+  const proxyImpact = new ProxyImpactProjection(decisionTrees);
   return { decisionTrees, oversightQueue, lineage, proxyImpact, all: [decisionTrees, oversightQueue, lineage, proxyImpact] };
 }

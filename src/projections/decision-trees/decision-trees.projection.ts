@@ -12,10 +12,29 @@
  */
 import { LedgerError } from '../../common/ledger-error.js';
 import { isQueryEventType, parseRecordedQueryEvent, type RecordedQueryEvent } from '../../amplification/query.events.js';
-import { decisionTree, FoldInterner, foldInto, initialQueryState, type DecisionTree, type QueryState } from '../../amplification/query.state.js';
+import {
+  decisionTree,
+  FoldInterner,
+  foldInto,
+  initialQueryState,
+  type DecisionTree,
+  type ExistingQueryState,
+  type QueryState,
+} from '../../amplification/query.state.js';
 import { CanonicalArrayDigest, compareStrings, fastCanonicalJson, sha256Digest } from '../canonical-digest.js';
 import { FoldProjection, invalidEntry, type ProjectionEntry } from '../projection.js';
 import { leanRecordedQueryEvent } from './lean-query-event.js';
+
+/**
+ * The query event the decision-trees projection folded last, as the projections derived from it read it
+ * (`QueryDerivedProjection`): the event, parsed and checked once, and the query's state after it.
+ */
+export interface FoldedQueryEvent {
+  readonly position: number;
+  readonly stream: string;
+  readonly event: RecordedQueryEvent;
+  readonly state: ExistingQueryState;
+}
 
 interface QuerySlot {
   state: QueryState;
@@ -31,6 +50,13 @@ export class DecisionTreesProjection extends FoldProjection {
   private readonly interner = new FoldInterner();
   /** The slots' streams in sorted order; null after a new query arrives. */
   private sortedStreams: string[] | null = null;
+  /** The last query event folded (one object, overwritten: derived projections read it right after `apply`). */
+  private readonly last: { position: number; stream: string; event: RecordedQueryEvent | null; state: ExistingQueryState | null } = {
+    position: -1,
+    stream: '',
+    event: null,
+    state: null,
+  };
 
   /** The tree of a query of `tenant`, or undefined (unknown query, or another tenant's). */
   tree(tenant: string, queryId: string): DecisionTree | undefined {
@@ -38,6 +64,30 @@ export class DecisionTreesProjection extends FoldProjection {
     const state = this.slots.get(QUERY_STREAM + queryId)?.state;
     if (state === undefined || state.status === 'none' || state.tenant !== tenant) return undefined;
     return decisionTree(state);
+  }
+
+  /**
+   * For a projection derived from this one, right after this one applied the entry at `position`: the query
+   * event it folded there, or null when that entry is no query event. Valid until the next `apply` (the object
+   * is reused). Throws `PROJECTION.SOURCE_OUT_OF_STEP` unless `position` is the entry applied last.
+   */
+  foldedAt(position: number): FoldedQueryEvent | null {
+    this.assertHealthy();
+    if (this.position !== position + 1)
+      throw new LedgerError(
+        'PROJECTION.SOURCE_OUT_OF_STEP',
+        'internal',
+        `${this.name} is at position ${this.position}, not right after ${position}: a derived projection is applied after its source, entry by entry`,
+        { projection: this.name, position: this.position, expected: position + 1 },
+      );
+    return this.last.position === position ? (this.last as FoldedQueryEvent) : null;
+  }
+
+  /** The folded state of a query stream (`query-<id>`), whatever its tenant; undefined when never opened. */
+  stateOf(stream: string): ExistingQueryState | undefined {
+    this.assertHealthy();
+    const state = this.slots.get(stream)?.state;
+    return state === undefined || state.status === 'none' ? undefined : state;
   }
 
   /** Number of queries folded so far. */
@@ -71,6 +121,11 @@ export class DecisionTreesProjection extends FoldProjection {
     } catch (error) {
       throw invalidEntry(this.name, integrated, error instanceof Error ? error.message : String(error), { stream, ...causeOf(error) });
     }
+    const last = this.last;
+    last.position = integrated.position;
+    last.stream = stream;
+    last.event = recorded;
+    last.state = slot.state as ExistingQueryState;
     return true;
   }
 

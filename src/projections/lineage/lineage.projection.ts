@@ -10,13 +10,14 @@
  *   query —answeredBy→ proxy          a proxy answer that answered a node: a single job at or above the query's
  *                                     threshold, or every member of an ensemble aggregate at or above it
  *
- * Walks (`lineage`) keep adjacency lists both ways and run an iterative, generation-by-generation BFS with a
+ * The answeredBy edges come from the decision trees' fold of each query event (`QueryDerivedProjection`: the
+ * event is parsed and checked there once). Walks (`lineage`) keep adjacency lists both ways and run an iterative, generation-by-generation BFS with a
  * visited set, so a 1,000-generation chain answers in about a millisecond.
  */
 import { CanonicalArrayDigest, compareStrings } from '../canonical-digest.js';
-import { parseProjectedEvent, type ProjectedEvent, type ProxyStage } from '../projected-events.js';
-import { assertNever, FoldProjection, type ProjectionEntry } from '../projection.js';
-import { QueryJobsTracker } from '../query-jobs.tracker.js';
+import { parseProjectedEvent, type ProxyStage } from '../projected-events.js';
+import { assertNever, type ProjectionEntry } from '../projection.js';
+import { QueryDerivedProjection, type FoldedForDerived } from '../query-derived-projection.js';
 
 export type LineageNodeKind = 'proxy' | 'run' | 'query' | 'human';
 export type LineageEdgeKind = 'registeredFrom' | 'parent' | 'trainedOn' | 'answeredBy' | 'teacher';
@@ -133,10 +134,9 @@ class TenantGraph {
   }
 }
 
-export class LineageProjection extends FoldProjection {
+export class LineageProjection extends QueryDerivedProjection {
   readonly name = 'lineage';
   private readonly graphs = new Map<string, TenantGraph>();
-  private readonly queries = new QueryJobsTracker();
 
   /**
    * The lineage of a proxy version of `tenant`, or undefined when the tenant has registered no such proxy.
@@ -149,33 +149,42 @@ export class LineageProjection extends FoldProjection {
     return walk(root, direction, depth);
   }
 
-  protected fold(integrated: ProjectionEntry): boolean {
+  protected foldDerived(integrated: ProjectionEntry, query: FoldedForDerived | null): boolean {
+    if (query !== null) {
+      const { event, state } = query;
+      switch (event.type) {
+        case 'InferenceCompleted': {
+          // The decision trees checked the job (requested on this node, pending, of this proxy version).
+          const d = event.data;
+          const job = state.nodes.get(state.jobs.get(d.jobId)!)!.jobs.find((j) => j.jobId === d.jobId)!;
+          if (!job.ensemble && d.confidence >= state.confidenceThreshold) this.answeredBy(state.tenant, state.queryId, 'proxy', job.proxyVersionId);
+          return true;
+        }
+        case 'EnsembleAnswerAggregated': {
+          // Its members are the node's completed ensemble jobs, each of the proxy version named (checked there).
+          if (event.data.confidence >= state.confidenceThreshold)
+            for (const member of event.data.members) this.answeredBy(state.tenant, state.queryId, 'proxy', member.proxyVersionId);
+          return true;
+        }
+        case 'HumanAnswerRecorded':
+        case 'HumanOverrideRecorded':
+          this.answeredBy(state.tenant, state.queryId, 'human', event.meta.actor.sub);
+          return true;
+        case 'AmplificationQueryOpened':
+        case 'InferenceRequested':
+          return true;
+        case 'SubqueriesDelegated':
+        case 'EscalatedToHuman':
+        case 'AnswerComposed':
+        case 'QueryStopped':
+          return false;
+        default:
+          return assertNever(event);
+      }
+    }
     const event = parseProjectedEvent(integrated.entry);
     if (event === null) return false;
     switch (event.type) {
-      case 'AmplificationQueryOpened':
-        this.queries.opened(event);
-        return true;
-      case 'InferenceRequested':
-        this.queries.requested(event);
-        return true;
-      case 'InferenceCompleted': {
-        const { query, job } = this.queries.completed(event);
-        if (!job.ensemble && event.confidence >= query.confidenceThreshold) this.answeredBy(event, query.queryId, 'proxy', job.proxyVersionId);
-        return true;
-      }
-      case 'EnsembleAnswerAggregated': {
-        const { query, jobs } = this.queries.aggregated(event);
-        if (event.confidence >= query.confidenceThreshold)
-          for (const job of jobs) this.answeredBy(event, query.queryId, 'proxy', job.proxyVersionId);
-        return true;
-      }
-      case 'HumanAnswerRecorded':
-      case 'HumanOverrideRecorded': {
-        const query = this.queries.of(event);
-        this.answeredBy(event, query.queryId, 'human', event.meta.sub);
-        return true;
-      }
       case 'DistillationRunStarted': {
         const graph = this.graph(event);
         const run = graph.node('run', event.runId);
@@ -212,11 +221,6 @@ export class LineageProjection extends FoldProjection {
         proxy.proxy.stage = event.type === 'ProxyRetired' ? 'retired' : event.to;
         return true;
       }
-      case 'SubqueriesDelegated':
-      case 'EscalatedToHuman':
-      case 'AnswerComposed':
-      case 'QueryStopped':
-        return false;
       default:
         return assertNever(event);
     }
@@ -243,14 +247,18 @@ export class LineageProjection extends FoldProjection {
     return digest.finish();
   }
 
-  private graph(event: ProjectedEvent): TenantGraph {
-    let graph = this.graphs.get(event.meta.tenant);
-    if (graph === undefined) this.graphs.set(event.meta.tenant, (graph = new TenantGraph()));
+  private graph(event: { meta: { tenant: string } }): TenantGraph {
+    return this.graphOf(event.meta.tenant);
+  }
+
+  private graphOf(tenant: string): TenantGraph {
+    let graph = this.graphs.get(tenant);
+    if (graph === undefined) this.graphs.set(tenant, (graph = new TenantGraph()));
     return graph;
   }
 
-  private answeredBy(event: ProjectedEvent, queryId: string, kind: 'human' | 'proxy', id: string): void {
-    const graph = this.graph(event);
+  private answeredBy(tenant: string, queryId: string, kind: 'human' | 'proxy', id: string): void {
+    const graph = this.graphOf(tenant);
     graph.link(graph.node('query', queryId), 'answeredBy', graph.node(kind, id));
   }
 }

@@ -2,12 +2,14 @@
  * The oversight queue: escalated, still unanswered nodes of queries that are not stopped, oldest escalation
  * first (docs/ida-domain.md, "Projections"). An escalation stays until the node is answered (by a human, the
  * only way an escalated node is answered; a composed answer is accepted too, defensively) or its query is
- * stopped. A node escalated again while still waiting keeps its first escalation: it has waited since then.
+ * stopped. Derived from the decision trees (`QueryDerivedProjection`): they check every query event (a second
+ * escalation of a waiting node, an escalation in a stopped query, an unknown node are contradictions they refuse)
+ * and hold each node's question, so this projection keeps only the waiting nodes.
  */
+import type { EscalationReason } from '../../amplification/query.events.js';
 import { CanonicalArrayDigest } from '../canonical-digest.js';
-import { parseProjectedEvent, type EscalationReason, type ProjectedEvent } from '../projected-events.js';
-import { assertNever, FoldProjection, type ProjectionEntry } from '../projection.js';
-import { SmallMap } from '../small-map.js';
+import { assertNever, type ProjectionEntry } from '../projection.js';
+import { QueryDerivedProjection, type FoldedForDerived } from '../query-derived-projection.js';
 
 export type OversightItem = {
   queryId: string;
@@ -22,19 +24,10 @@ export type OversightItem = {
   position: number;
 };
 
-interface QueryInfo {
-  queryId: string;
-  tenant: string;
-  stopped: boolean;
-  /** Node id → question, of every node. */
-  questions: SmallMap<string>;
-  /** Node ids of this query that are in the queue now; null until the first escalation. */
-  waiting: Set<string> | null;
-}
-
-export class OversightQueueProjection extends FoldProjection {
+export class OversightQueueProjection extends QueryDerivedProjection {
   readonly name = 'oversight-queue';
-  private readonly queries = new Map<string, QueryInfo>();
+  /** Per query stream with a waiting node: the waiting node ids. */
+  private readonly waiting = new Map<string, Set<string>>();
   /**
    * Per tenant, by `stream \0 nodeId`. A Map keeps insertion order, and items are inserted in position order
    * and never re-inserted, so iterating it is already oldest-first.
@@ -55,45 +48,34 @@ export class OversightQueueProjection extends FoldProjection {
     return { items, total: queue?.size ?? 0 };
   }
 
-  protected fold(integrated: ProjectionEntry): boolean {
-    const event = parseProjectedEvent(integrated.entry);
-    if (event === null) return false;
+  protected foldDerived(integrated: ProjectionEntry, query: FoldedForDerived | null): boolean {
+    if (query === null) return false;
+    const { event, state, stream } = query;
     switch (event.type) {
-      case 'AmplificationQueryOpened': {
-        if (this.queries.has(event.stream)) throw new Error('query opened twice');
-        this.queries.set(event.stream, {
-          queryId: event.queryId,
-          tenant: event.meta.tenant,
-          stopped: false,
-          questions: new SmallMap<string>().set(event.rootNodeId, event.question),
-          waiting: null,
-        });
+      case 'AmplificationQueryOpened':
+      case 'SubqueriesDelegated':
         return true;
-      }
-      case 'SubqueriesDelegated': {
-        const query = this.queryOf(event);
-        for (const child of event.children) query.questions.set(child.nodeId, child.question);
-        return true;
-      }
       case 'EscalatedToHuman': {
-        const query = this.queryOf(event);
-        const question = query.questions.get(event.nodeId);
-        if (question === undefined) throw new Error(`escalation of unknown node ${event.nodeId}`);
+        const nodeId = event.data.nodeId;
+        // The decision trees refuse an escalation of an unknown node, or of one escalated and still waiting.
+        const question = state.nodes.get(nodeId)!.question;
         // Nothing is escalated in a stopped query (the command side refuses it); if it were, it waits for no one.
-        if (query.stopped || query.waiting?.has(event.nodeId) === true) return true;
-        (query.waiting ??= new Set()).add(event.nodeId);
-        let queue = this.queues.get(query.tenant);
-        if (!queue) this.queues.set(query.tenant, (queue = new Map()));
-        queue.set(`${event.stream}\u0000${event.nodeId}`, {
-          tenant: query.tenant,
+        if (state.status === 'stopped') return true;
+        let waiting = this.waiting.get(stream);
+        if (waiting === undefined) this.waiting.set(stream, (waiting = new Set()));
+        waiting.add(nodeId);
+        let queue = this.queues.get(state.tenant);
+        if (!queue) this.queues.set(state.tenant, (queue = new Map()));
+        queue.set(`${stream}\u0000${nodeId}`, {
+          tenant: state.tenant,
           item: {
-            queryId: query.queryId,
-            nodeId: event.nodeId,
+            queryId: state.queryId,
+            nodeId,
             question,
-            reason: event.reason,
-            confidence: event.confidence,
-            threshold: event.threshold,
-            note: event.note,
+            reason: event.data.reason,
+            confidence: event.data.confidence,
+            threshold: event.data.threshold,
+            note: event.data.note,
             escalatedAt: event.meta.recordedAt,
             position: integrated.position,
           },
@@ -102,29 +84,23 @@ export class OversightQueueProjection extends FoldProjection {
       }
       case 'HumanAnswerRecorded':
       case 'AnswerComposed': {
-        const query = this.queryOf(event);
-        if (query.waiting?.delete(event.nodeId) === true) this.queues.get(query.tenant)!.delete(`${event.stream}\u0000${event.nodeId}`);
+        const waiting = this.waiting.get(stream);
+        if (waiting?.delete(event.data.nodeId) === true) {
+          this.queues.get(state.tenant)!.delete(`${stream}\u0000${event.data.nodeId}`);
+          if (waiting.size === 0) this.waiting.delete(stream);
+        }
         return true;
       }
       case 'QueryStopped': {
-        const query = this.queryOf(event);
-        query.stopped = true;
-        const queue = this.queues.get(query.tenant);
-        for (const nodeId of query.waiting ?? []) queue?.delete(`${event.stream}\u0000${nodeId}`);
-        query.waiting = null;
+        const queue = this.queues.get(state.tenant);
+        for (const nodeId of this.waiting.get(stream) ?? []) queue?.delete(`${stream}\u0000${nodeId}`);
+        this.waiting.delete(stream);
         return true;
       }
       case 'InferenceRequested':
       case 'InferenceCompleted':
       case 'EnsembleAnswerAggregated':
       case 'HumanOverrideRecorded':
-      case 'DistillationRunStarted':
-      case 'DistillationRunCompleted':
-      case 'DistillationRunFailed':
-      case 'ProxyRegistered':
-      case 'ProxyPromoted':
-      case 'ProxyDemoted':
-      case 'ProxyRetired':
         return false;
       default:
         return assertNever(event);
@@ -139,12 +115,5 @@ export class OversightQueueProjection extends FoldProjection {
     const digest = new CanonicalArrayDigest();
     for (const { tenant, item } of all) digest.add({ tenant, ...item });
     return digest.finish();
-  }
-
-  private queryOf(event: ProjectedEvent): QueryInfo {
-    const query = this.queries.get(event.stream);
-    if (query === undefined) throw new Error('event before AmplificationQueryOpened');
-    if (query.tenant !== event.meta.tenant) throw new Error('event of another tenant');
-    return query;
   }
 }

@@ -64,12 +64,16 @@ describe('OversightQueueProjection', () => {
     expect(later.items.map((item) => item.nodeId)).toEqual(['a1']);
   });
 
-  it('keeps the first escalation of a node that is escalated again while waiting', () => {
+  it('refuses a second escalation of a node still waiting (a contradiction the decision trees find)', () => {
     const script = new IdaScript();
     const q = script.openQuery({ tenant: 'acme', queryId: 'q' });
     q.escalate('q-root', 'first').escalate('q-root', 'second');
-    const [item] = fold(toEntries(script.appends)).queue('acme').items;
-    expect(item!.note).toBe('first');
+    expect(() => fold(toEntries(script.appends))).toThrow(
+      expect.objectContaining({
+        code: 'PROJECTION.EVENT_INVALID',
+        message: expect.stringMatching(/^oversight-queue: cannot apply EscalatedToHuman at position 2: .*node q-root already escalated/u),
+      }),
+    );
   });
 
   it('has the same digest whatever the reads in between, and a different one for a different queue', () => {
@@ -99,11 +103,11 @@ describe('OversightQueueProjection', () => {
 
     const unknownNode = new IdaScript();
     unknownNode.openQuery({ tenant: 'acme', queryId: 'q' }).escalate('nowhere');
-    expect(() => fold(toEntries(unknownNode.appends))).toThrow(/position 1: escalation of unknown node nowhere/u);
+    expect(() => fold(toEntries(unknownNode.appends))).toThrow(/oversight-queue: cannot apply EscalatedToHuman at position 1: .*unknown node nowhere/u);
 
     const beforeOpen = new IdaScript();
     beforeOpen.raw('query-x', 'acme', 'QueryStopped', { reason: 'r', previousStatus: 'open' });
-    expect(() => fold(toEntries(beforeOpen.appends))).toThrow(/position 0: event before AmplificationQueryOpened/u);
+    expect(() => fold(toEntries(beforeOpen.appends))).toThrow(/position 0: .*event before AmplificationQueryOpened/u);
 
     const wrongSchema = new IdaScript();
     wrongSchema.raw('query-x', 'acme', 'AmplificationQueryOpened', { queryId: 'x', rootNodeId: 'r', question: 'q', confidenceThreshold: 0.5 }, 4);

@@ -6,13 +6,18 @@
  * `escalated`: the node was escalated to a human after this answer (its low confidence, the ensemble's, or by
  * hand). `overridden`: the answer this job gave (alone, or as a member of the ensemble that answered) was the
  * node's answer, and a human overrode it later.
+ *
+ * Derived from the decision trees (`QueryDerivedProjection`): it keeps, per proxy version, only where each
+ * answer is (query, node, job, position); the answer itself and what became of it are read from the query's
+ * tree when asked. Both flags follow from the node's tree alone: a node takes no proxy result once escalated
+ * (pending jobs are abandoned, only a human may take it over), and an override needs an answer first.
  */
+import type { ExistingQueryState, InferenceJob, QueryNode } from '../../amplification/query.state.js';
 import { CanonicalArrayDigest, compareStrings, sortedStrings } from '../canonical-digest.js';
-import { parseProjectedEvent } from '../projected-events.js';
-import { assertNever, FoldProjection, type ProjectionEntry } from '../projection.js';
-import { QueryJobsTracker } from '../query-jobs.tracker.js';
-import { SmallMap } from '../small-map.js';
 import type { RunStatus } from '../lineage/lineage.projection.js';
+import { parseProjectedEvent } from '../projected-events.js';
+import { assertNever, type ProjectionEntry } from '../projection.js';
+import { QueryDerivedProjection, type FoldedForDerived } from '../query-derived-projection.js';
 
 export type ImpactAnswer = {
   queryId: string;
@@ -37,97 +42,70 @@ export type ProxyImpact = {
   runs: ImpactRun[];
 };
 
-/** What proxies answered on one node of a query. */
-interface NodeAnswers {
-  /** In order. */
-  answers: ImpactAnswer[];
-  /** The answers that became the node's answer (one single job, or the members of an ensemble); null: none yet. */
-  accepted: ImpactAnswer[] | null;
-}
+/**
+ * Where the answers of one proxy version are, flat: `[queryId, nodeId, jobId, position, queryId, ...]` in
+ * position order (no object per answer; the strings are the decision trees' own instances).
+ */
+type AnswerRefs = (string | number)[];
+const REF = 4;
 
 interface TenantImpact {
   registered: Set<string>;
   /** Answers per proxy version, in position order. */
-  answers: Map<string, ImpactAnswer[]>;
+  answers: Map<string, AnswerRefs>;
   runs: Map<string, { status: RunStatus; queryIds: Set<string> }>;
   runsByQuery: Map<string, string[]>;
 }
 
-export class ProxyImpactProjection extends FoldProjection {
+const QUERY_STREAM = 'query-';
+
+export class ProxyImpactProjection extends QueryDerivedProjection {
   readonly name = 'proxy-impact';
   private readonly tenants = new Map<string, TenantImpact>();
-  private readonly queries = new QueryJobsTracker();
-  /** Per query stream, by node id: only nodes a proxy answered (null: none yet). */
-  private readonly nodes = new Map<string, SmallMap<NodeAnswers> | null>();
 
   /** The impact of a proxy version registered in `tenant`, or undefined. */
   impact(tenant: string, proxyVersionId: string): ProxyImpact | undefined {
     this.assertHealthy();
     const impact = this.tenants.get(tenant);
     if (impact === undefined || !impact.registered.has(proxyVersionId)) return undefined;
-    return view(impact, proxyVersionId);
+    return this.view(impact, proxyVersionId);
   }
 
-  protected fold(integrated: ProjectionEntry): boolean {
+  protected foldDerived(integrated: ProjectionEntry, query: FoldedForDerived | null): boolean {
+    if (query !== null) {
+      const { event, state } = query;
+      switch (event.type) {
+        case 'InferenceCompleted': {
+          // The decision trees checked the job: requested on this node, pending until now, of this proxy version.
+          const nodeId = state.jobs.get(event.data.jobId)!;
+          const job = jobOf(state.nodes.get(nodeId)!, event.data.jobId);
+          push(this.tenant(state.tenant).answers, job.proxyVersionId, state.queryId, nodeId, job.jobId, integrated.position);
+          return true;
+        }
+        case 'AmplificationQueryOpened':
+        case 'InferenceRequested':
+        case 'EnsembleAnswerAggregated':
+        case 'EscalatedToHuman':
+        case 'HumanOverrideRecorded':
+          return true;
+        case 'SubqueriesDelegated':
+        case 'HumanAnswerRecorded':
+        case 'AnswerComposed':
+        case 'QueryStopped':
+          return false;
+        default:
+          return assertNever(event);
+      }
+    }
     const event = parseProjectedEvent(integrated.entry);
     if (event === null) return false;
     switch (event.type) {
-      case 'AmplificationQueryOpened':
-        this.queries.opened(event);
-        this.nodes.set(event.stream, null);
-        return true;
-      case 'InferenceRequested':
-        this.queries.requested(event);
-        return true;
-      case 'InferenceCompleted': {
-        const { query, job } = this.queries.completed(event);
-        // Ids as the tracker holds them (equal to the event's, checked): one string each, not one per event.
-        const answer: ImpactAnswer = {
-          queryId: query.queryId,
-          nodeId: job.nodeId,
-          jobId: job.jobId,
-          role: job.ensemble ? 'ensemble' : 'single',
-          answer: event.answer,
-          confidence: event.confidence,
-          escalated: false,
-          overridden: false,
-          answeredAt: event.meta.recordedAt,
-          position: integrated.position,
-        };
-        let nodes = this.nodes.get(event.stream);
-        if (nodes == null) this.nodes.set(event.stream, (nodes = new SmallMap()));
-        let node = nodes.get(job.nodeId);
-        if (node === undefined) nodes.set(job.nodeId, (node = { answers: [answer], accepted: null }));
-        else node.answers.push(answer);
-        if (!job.ensemble && event.confidence >= query.confidenceThreshold) node.accepted = [answer];
-        push(this.tenant(query.tenant).answers, job.proxyVersionId, answer);
-        return true;
-      }
-      case 'EnsembleAnswerAggregated': {
-        const { query, jobs } = this.queries.aggregated(event);
-        if (event.confidence >= query.confidenceThreshold) {
-          // Every member is a completed job of this node (the tracker checked): its answer is on the node.
-          const node = this.nodes.get(event.stream)!.get(event.nodeId)!;
-          node.accepted = jobs.map((job) => node.answers.find((answer) => answer.jobId === job.jobId)!);
-        }
-        return true;
-      }
-      case 'EscalatedToHuman': {
-        this.queries.of(event);
-        for (const answer of this.nodes.get(event.stream)?.get(event.nodeId)?.answers ?? []) answer.escalated = true;
-        return true;
-      }
-      case 'HumanOverrideRecorded': {
-        this.queries.of(event);
-        for (const answer of this.nodes.get(event.stream)?.get(event.nodeId)?.accepted ?? []) answer.overridden = true;
-        return true;
-      }
       case 'DistillationRunStarted': {
         const tenant = this.tenant(event.meta.tenant);
         if (tenant.runs.has(event.runId)) throw new Error(`run ${event.runId} started twice`);
         const queryIds = new Set(event.queryIds);
         tenant.runs.set(event.runId, { status: 'started', queryIds });
-        for (const queryId of queryIds) push(tenant.runsByQuery, queryId, event.runId);
+        for (const queryId of queryIds) pushRun(tenant.runsByQuery, queryId, event.runId);
         return true;
       }
       case 'DistillationRunCompleted':
@@ -144,10 +122,6 @@ export class ProxyImpactProjection extends FoldProjection {
         tenant.registered.add(event.proxyVersionId);
         return true;
       }
-      case 'SubqueriesDelegated':
-      case 'HumanAnswerRecorded':
-      case 'AnswerComposed':
-      case 'QueryStopped':
       case 'ProxyPromoted':
       case 'ProxyDemoted':
       case 'ProxyRetired':
@@ -163,7 +137,7 @@ export class ProxyImpactProjection extends FoldProjection {
     for (const tenantId of sortedStrings(this.tenants.keys())) {
       const tenant = this.tenants.get(tenantId)!;
       for (const proxyVersionId of sortedStrings(new Set([...tenant.registered, ...tenant.answers.keys()])))
-        digest.add({ tenant: tenantId, ...view(tenant, proxyVersionId) });
+        digest.add({ tenant: tenantId, ...this.view(tenant, proxyVersionId) });
     }
     return digest.finish();
   }
@@ -176,22 +150,63 @@ export class ProxyImpactProjection extends FoldProjection {
     }
     return tenant;
   }
+
+  /** The proxy version's answers, each read from its query's tree, and the runs trained on those queries. */
+  private view(tenant: TenantImpact, proxyVersionId: string): ProxyImpact {
+    const refs = tenant.answers.get(proxyVersionId) ?? [];
+    const answers: ImpactAnswer[] = [];
+    for (let i = 0; i < refs.length; i += REF) {
+      const queryId = refs[i] as string;
+      const nodeId = refs[i + 1] as string;
+      const jobId = refs[i + 2] as string;
+      const state = this.trees.stateOf(QUERY_STREAM + queryId)!;
+      answers.push(answerView(state, state.nodes.get(nodeId)!, jobId, refs[i + 3] as number));
+    }
+    const answeredIn = new Set(answers.map((answer) => answer.queryId));
+    const runQueries = new Map<string, string[]>();
+    for (const queryId of answeredIn) for (const runId of tenant.runsByQuery.get(queryId) ?? []) pushRun(runQueries, runId, queryId);
+    const runs = sortedStrings(runQueries.keys()).map((runId) => ({
+      runId,
+      status: tenant.runs.get(runId)!.status,
+      queryIds: runQueries.get(runId)!.sort(compareStrings),
+    }));
+    return { proxyVersionId, answers, runs };
+  }
 }
 
-function view(tenant: TenantImpact, proxyVersionId: string): ProxyImpact {
-  const answers = (tenant.answers.get(proxyVersionId) ?? []).map((answer) => ({ ...answer }));
-  const answeredIn = new Set(answers.map((answer) => answer.queryId));
-  const runQueries = new Map<string, string[]>();
-  for (const queryId of answeredIn) for (const runId of tenant.runsByQuery.get(queryId) ?? []) push(runQueries, runId, queryId);
-  const runs = sortedStrings(runQueries.keys()).map((runId) => ({
-    runId,
-    status: tenant.runs.get(runId)!.status,
-    queryIds: runQueries.get(runId)!.sort(compareStrings),
-  }));
-  return { proxyVersionId, answers, runs };
+function jobOf(node: QueryNode, jobId: string): InferenceJob {
+  return node.jobs.find((job) => job.jobId === jobId)!;
 }
 
-function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+function answerView(state: ExistingQueryState, node: QueryNode, jobId: string, position: number): ImpactAnswer {
+  const job = jobOf(node, jobId);
+  const result = job.result!;
+  // The node's answer is this job's (a single proxy), or its ensemble's vote with this job among the members.
+  const accepted =
+    node.answer !== undefined &&
+    ((node.answer.kind === 'proxy' && node.answer.jobId === jobId) ||
+      (node.answer.kind === 'ensemble' && node.aggregation !== null && node.aggregation.members.some((member) => member.jobId === jobId)));
+  return {
+    queryId: state.queryId,
+    nodeId: node.nodeId,
+    jobId: job.jobId,
+    role: job.ensemble ? 'ensemble' : 'single',
+    answer: result.answer,
+    confidence: result.confidence,
+    escalated: node.escalations.length > 0,
+    overridden: accepted && node.overrides.length > 0,
+    answeredAt: result.at,
+    position,
+  };
+}
+
+function push(map: Map<string, AnswerRefs>, key: string, queryId: string, nodeId: string, jobId: string, position: number): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [queryId, nodeId, jobId, position]);
+  else list.push(queryId, nodeId, jobId, position);
+}
+
+function pushRun(map: Map<string, string[]>, key: string, value: string): void {
   const list = map.get(key);
   if (list === undefined) map.set(key, [value]);
   else list.push(value);
