@@ -22,7 +22,8 @@ import { generateSigningKey } from '../src/ledger/signing-key.js';
 import { verifyOffline } from '../src/cli/offline-ledger.js';
 import { v7 as uuidv7 } from 'uuid';
 import Database from 'better-sqlite3';
-import { cachedRealisticLedger, measureLineageQuery, measureRawReadParse, measureRebuild } from '../src/projections/projection-bench.js';
+import { cachedRealisticLedger, measureLineageQuery, measureRebuildAgainstRaw } from '../src/projections/projection-bench.js';
+import { median } from '../src/common/stats.js';
 
 const json = process.argv.includes('--json');
 
@@ -136,11 +137,6 @@ function rawSqliteRate(dir: string, rowBytes: number, ms: number): number {
   }
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-
 async function main(): Promise<void> {
   const cores = availableParallelism();
   const dir = mkdtempSync(join(tmpdir(), 'ida-ledger-bench-'));
@@ -213,7 +209,7 @@ async function main(): Promise<void> {
     log(`inclusion proof at 1,000,000 entries: ${median(proofTimes).toFixed(1)} µs median (verify ${median(verifyTimes).toFixed(1)} µs)`);
 
     // 5. Projections: a rebuild of all of them from a realistic ledger, against merely reading and parsing the
-    // same entries (measured right before and right after it, averaged); lineage queries on a long chain.
+    // same entries (three rebuilds, each between two raw runs; median ratio); lineage queries on a long chain.
     const rebuildSize = rebuildEntries();
     const cacheDir = join(tmpdir(), 'ida-ledger-bench-cache');
     let generating = 0;
@@ -224,12 +220,14 @@ async function main(): Promise<void> {
       }
     });
     log(`realistic ledger: ${ledgerForRebuild.size} entries (${ledgerForRebuild.cached ? 'cached' : `generated in ${ledgerForRebuild.seconds.toFixed(0)} s`})`);
-    const rawReadBefore = await measureRawReadParse(ledgerForRebuild.dataDir);
-    const rebuild = await measureRebuild(ledgerForRebuild.dataDir);
-    const rawReadAfter = await measureRawReadParse(ledgerForRebuild.dataDir);
-    const rawReadParse = (rawReadBefore.entriesPerSecond + rawReadAfter.entriesPerSecond) / 2;
-    log(`raw read + JSON.parse: ${rawReadParse.toFixed(0)} entries/s (${rawReadBefore.entriesPerSecond.toFixed(0)} before, ${rawReadAfter.entriesPerSecond.toFixed(0)} after)`);
-    log(`projection rebuild (read, parse, fold all ${rebuild.projections.length}): ${rebuild.entries} entries in ${rebuild.seconds.toFixed(2)} s = ${rebuild.entriesPerSecond.toFixed(0)}/s; digests ${rebuild.digestSeconds.toFixed(2)} s`);
+    const rebuildRounds = await measureRebuildAgainstRaw(ledgerForRebuild.dataDir, 3);
+    const rebuild = rebuildRounds.rebuild;
+    const rawReadParse = rebuildRounds.rawReadParsePerSecond;
+    log(`raw read + JSON.parse: ${rawReadParse.toFixed(0)} entries/s (median of 4 runs around 3 rebuilds)`);
+    log(
+      `projection rebuild (read, parse, fold all ${rebuild.projections.length}): ${rebuild.entries} entries, ${rebuildRounds.rebuildPerSecond.toFixed(0)}/s median of 3 ` +
+        `(ratios ${rebuildRounds.ratios.map((ratio) => ratio.toFixed(2)).join(', ')}); digests ${rebuild.digestSeconds.toFixed(2)} s`,
+    );
     const lineage = measureLineageQuery(1000);
     log(`lineage query, 1,000 versions (${lineage.nodes} nodes): ${lineage.medianMs.toFixed(2)} ms median, ${lineage.maxMs.toFixed(2)} ms max`);
 
@@ -257,8 +255,8 @@ async function main(): Promise<void> {
       inclusion_verify_us_at_1m: +median(verifyTimes).toFixed(2),
       rebuild_entries: rebuild.entries,
       raw_read_parse_per_s: Math.round(rawReadParse),
-      rebuild_per_s: Math.round(rebuild.entriesPerSecond),
-      rebuild_vs_raw_read_parse: +(rebuild.entriesPerSecond / rawReadParse).toFixed(3),
+      rebuild_per_s: Math.round(rebuildRounds.rebuildPerSecond),
+      rebuild_vs_raw_read_parse: +rebuildRounds.ratio.toFixed(3),
       rebuild_digest_seconds: +rebuild.digestSeconds.toFixed(2),
       lineage_query_ms_1000_versions: +lineage.medianMs.toFixed(2),
       lineage_query_max_ms_1000_versions: +lineage.maxMs.toFixed(2),

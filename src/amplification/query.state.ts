@@ -467,7 +467,7 @@ export function foldInto(state: QueryState, recorded: RecordedQueryEvent, intern
         status: 'pending',
         result: null,
         abandonedAt: null,
-        input: d.input,
+        input: questionInputOf(d.input, node.question),
         inputDigest: d.inputDigest,
         gate: null,
       });
@@ -554,6 +554,18 @@ export function foldInto(state: QueryState, recorded: RecordedQueryEvent, intern
   }
   s.revision = recorded.revision;
   return state;
+}
+
+/**
+ * The job's model input, `{question}` (the default, and every schema-1 upcast) built on the node's own question
+ * string when it is that question: one copy of the text per node, not one more per job.
+ */
+function questionInputOf(input: JsonValue, question: string): JsonValue {
+  if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
+    const asked = (input as { question?: unknown }).question;
+    if (asked === question && asked !== undefined && Object.keys(input).length === 1) return { question };
+  }
+  return input;
 }
 
 function ownedNode(nodeId: string, parentId: string | null, depth: number, question: string, at: string, by: Actor): OwnedNode {
@@ -756,7 +768,7 @@ function step(state: QueryState, recorded: RecordedQueryEvent, owned: Owned): Ex
         status: 'pending',
         result: null,
         abandonedAt: null,
-        input: d.input,
+        input: questionInputOf(d.input, node.question),
         inputDigest: d.inputDigest,
         gate: null,
       };

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { verifyOffline } from '../cli/offline-ledger.js';
-import { cachedRealisticLedger, generateRealisticLedger, measureLineageQuery, measureRawReadParse, measureRebuild } from './projection-bench.js';
+import {
+  cachedRealisticLedger,
+  generateRealisticLedger,
+  measureLineageQuery,
+  measureRawReadParse,
+  measureRebuild,
+  measureRebuildAgainstRaw,
+} from './projection-bench.js';
 
 const root = mkdtempSync(join(tmpdir(), 'ida-projection-bench-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -40,6 +47,13 @@ describe('projection benchmark helpers', () => {
     const rebuild = await measureRebuild(again.dataDir);
     expect(rebuild.entries).toBe(501);
     expect(rebuild.digestSeconds).toBeGreaterThanOrEqual(0);
+    expect(await measureRebuild(again.dataDir, { digests: false })).toMatchObject({ entries: 501, digestSeconds: 0, projections: [] });
+
+    // Rounds: the last rebuild keeps its digests; the ratio is the median of the rounds'.
+    const rounds = await measureRebuildAgainstRaw(again.dataDir, 3);
+    expect(rounds.ratios).toHaveLength(3);
+    expect(rounds.ratio).toBe([...rounds.ratios].sort((a, b) => a - b)[1]);
+    expect(rounds.rebuild.projections.map((p) => p.digest)).toEqual(rebuild.projections.map((p) => p.digest));
   }, 60_000);
 
   it('measure a lineage walk over n generations', () => {

@@ -16,6 +16,7 @@
  */
 import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { median } from '../common/stats.js';
 import { dataPaths, EmbeddedLedger } from '../ledger/embedded-ledger.js';
 import { IdaScript, overseer, scriptMeta, toEntries, type QueryScript, type ScriptAppend } from './ida-event-script.js';
 import { LeanEntryReader } from './lean-entry.reader.js';
@@ -309,16 +310,57 @@ export async function measureRawReadParse(dataDir: string): Promise<RateMeasurem
 /**
  * `ida-ledger rebuild` without the printing: read, parse and fold every projection until each can answer its
  * reads — `seconds` and `entriesPerSecond` time that — then compute every digest, timed apart (`digestSeconds`:
- * the digests compare a rebuild with the live projections, they are no part of rebuilding).
+ * the digests compare a rebuild with the live projections, they are no part of rebuilding). `digests: false`
+ * skips them (a repeated measurement).
  */
-export async function measureRebuild(dataDir: string): Promise<RateMeasurement & { digestSeconds: number; projections: ProjectionStatus[] }> {
-  const result = await rebuildDataDir(dataDir);
+export async function measureRebuild(
+  dataDir: string,
+  { digests = true }: { digests?: boolean } = {},
+): Promise<RateMeasurement & { digestSeconds: number; projections: ProjectionStatus[] }> {
+  const result = await rebuildDataDir(dataDir, undefined, { digests });
   return {
     entries: result.entries,
     seconds: result.foldSeconds,
     entriesPerSecond: result.entries / result.foldSeconds,
     digestSeconds: result.digestSeconds,
     projections: result.projections,
+  };
+}
+
+export interface RebuildAgainstRaw {
+  /** The rebuild with digests (the last round). */
+  rebuild: RateMeasurement & { digestSeconds: number; projections: ProjectionStatus[] };
+  /** Medians over the rounds, entries/s. */
+  rebuildPerSecond: number;
+  rawReadParsePerSecond: number;
+  /** Median over the rounds of (rebuild rate / mean of the raw rates measured right before and after it). */
+  ratio: number;
+  /** Every round's ratio, in order. */
+  ratios: number[];
+}
+
+/**
+ * The rebuild against the raw read + parse of the same ledger, in `rounds` rounds: raw, rebuild, raw, rebuild,
+ * ..., raw — each rebuild compared with the raw runs right before and after it, and the median ratio kept. On a
+ * shared, noisy machine a single pair can be off by a fifth either way; a burst of noise then moves one round,
+ * not the figure.
+ */
+export async function measureRebuildAgainstRaw(dataDir: string, rounds = 3): Promise<RebuildAgainstRaw> {
+  const raws = [await measureRawReadParse(dataDir)];
+  const rebuilds: (RateMeasurement & { digestSeconds: number; projections: ProjectionStatus[] })[] = [];
+  for (let round = 0; round < rounds; round++) {
+    rebuilds.push(await measureRebuild(dataDir, { digests: round === rounds - 1 }));
+    raws.push(await measureRawReadParse(dataDir));
+  }
+  const ratios = rebuilds.map(
+    (rebuild, i) => rebuild.entriesPerSecond / ((raws[i]!.entriesPerSecond + raws[i + 1]!.entriesPerSecond) / 2),
+  );
+  return {
+    rebuild: rebuilds[rebuilds.length - 1]!,
+    rebuildPerSecond: median(rebuilds.map((rebuild) => rebuild.entriesPerSecond)),
+    rawReadParsePerSecond: median(raws.map((raw) => raw.entriesPerSecond)),
+    ratio: median(ratios),
+    ratios,
   };
 }
 
