@@ -100,6 +100,22 @@ export class CanonicalArrayDigest {
     return this;
   }
 
+  /**
+   * Starts an element the caller writes in pieces (`write`), for one too large to serialise at once; the pieces
+   * written until the next element (or `finish`) MUST be exactly its canonical JSON.
+   */
+  beginElement(): this {
+    if (!this.first) this.hash.update(',');
+    this.first = false;
+    return this;
+  }
+
+  /** A piece of the element begun last (canonical JSON text). */
+  write(text: string): this {
+    this.hash.update(text);
+    return this;
+  }
+
   finish(): string {
     return `sha256:${this.hash.update(']').digest('hex')}`;
   }

@@ -173,6 +173,14 @@ export class RealisticMix {
   }
 }
 
+/** The entries of `units` whole units of a small mix, one after the other (the projection specs fold them). */
+export function realisticEntries(seed: number, units: number, queriesPerRun = 4, datasetSize = 3): ReturnType<typeof toEntries> {
+  const mix = new RealisticMix(seed, queriesPerRun, datasetSize);
+  const appends: ScriptAppend[] = [];
+  for (let i = 0; i < units; i++) appends.push(...mix.next());
+  return toEntries(appends);
+}
+
 export interface GeneratedLedger {
   dataDir: string;
   /** Entries written by the generator (the log also holds the key activation entry). */

@@ -35,6 +35,36 @@ afterEach(async () => {
 });
 
 describe('ProjectionHost', () => {
+  it('computes the status in slices while appends go on: digests of one position, the held entries applied after', async () => {
+    const set = createProjections();
+    const host = new ProjectionHost(store, set.all);
+    host.start();
+    const mix = new RealisticMix(5, 4, 3);
+    for (let i = 0; i < 30; i++) await append(mix.next());
+    await host.catchUp();
+    const expected = { position: host.position, projections: host.status() };
+    // Fresh projections (nothing cached), sliced as finely as possible, while more is appended.
+    const fresh = createProjections();
+    const slicedHost = new ProjectionHost(store, fresh.all);
+    slicedHost.start();
+    await slicedHost.catchUp();
+    const sliced = slicedHost.statusInSlices(0);
+    const again = slicedHost.statusInSlices(0);
+    const writes = (async () => {
+      for (let i = 0; i < 5; i++) await append(mix.next());
+    })();
+    const [status, shared] = await Promise.all([sliced, again, writes]);
+    expect(status).toEqual(expected);
+    expect(shared).toBe(status);
+    // The entries integrated meanwhile were held, then applied.
+    await slicedHost.catchUp();
+    await host.catchUp();
+    expect(slicedHost.position).toBe(await store.size());
+    expect(slicedHost.status()).toEqual(host.status());
+    await slicedHost.stop();
+    await host.stop();
+  });
+
   it('gives read-your-writes and ends with the digests of a rebuild from the same file', async () => {
     const set = createProjections();
     const host = new ProjectionHost(store, set.all);

@@ -29,6 +29,9 @@ export class ProjectionHost {
   private next = 0;
   private failure: LedgerError | null = null;
   private waiters: Waiter[] = [];
+  /** While digests are computed in slices: the entries that arrived meanwhile, applied afterwards. */
+  private held: IntegratedEntry[] | null = null;
+  private slicedStatus: Promise<{ position: number; projections: ProjectionStatus[] }> | null = null;
 
   constructor(
     private readonly source: LiveSource,
@@ -85,6 +88,41 @@ export class ProjectionHost {
     return this.projections.map(statusOf);
   }
 
+  /**
+   * The position and every projection's status, the digests computed in slices that give the event loop back
+   * (`Projection.digestInSlices`): entries integrated meanwhile are held and applied afterwards, so the digests
+   * are all of one position while appends and other requests go on. Concurrent calls share one computation.
+   */
+  statusInSlices(sliceMs?: number): Promise<{ position: number; projections: ProjectionStatus[] }> {
+    if (this.failure) return Promise.reject(this.failure);
+    this.slicedStatus ??= this.computeStatusInSlices(sliceMs).finally(() => {
+      this.slicedStatus = null;
+    });
+    return this.slicedStatus;
+  }
+
+  private async computeStatusInSlices(sliceMs?: number): Promise<{ position: number; projections: ProjectionStatus[] }> {
+    const position = this.next;
+    this.held = [];
+    try {
+      const projections: ProjectionStatus[] = [];
+      for (const projection of this.projections) {
+        const digest = projection.digestInSlices !== undefined ? await projection.digestInSlices(sliceMs) : projection.digest();
+        if (this.failure) throw this.failure;
+        projections.push({ name: projection.name, position: projection.position, applied: projection.applied, digest });
+      }
+      return { position, projections };
+    } finally {
+      const held = this.held;
+      this.held = null;
+      try {
+        for (const entry of held) this.onEntry(entry);
+      } catch {
+        // Recorded as the host's failure by onEntry: reads report it; the subscription stops at its next entry.
+      }
+    }
+  }
+
   /** Stops following the log; pending `catchUp` calls reject. Resolves once no entry is being applied. */
   async stop(): Promise<void> {
     const subscription = this.subscription;
@@ -95,6 +133,10 @@ export class ProjectionHost {
 
   private onEntry(entry: IntegratedEntry): void {
     if (this.failure) throw this.failure;
+    if (this.held !== null) {
+      this.held.push(entry);
+      return;
+    }
     try {
       for (const projection of this.projections) projection.apply(entry);
     } catch (error) {

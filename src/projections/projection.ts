@@ -4,6 +4,8 @@
  * the offline rebuild drive the very same classes, so "rebuilt from position 0 equals live" (DESIGN §9) holds
  * by construction and is checked by comparing digests.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { performance } from 'node:perf_hooks';
 import { LedgerError } from '../common/ledger-error.js';
 import type { IntegratedEntry } from '../ledger/entry.js';
 
@@ -42,7 +44,17 @@ export interface Projection {
    */
   settle?(): void;
   digest(): string;
+  /**
+   * Optional: the same digest, computed in slices of about `sliceMs` that give the event loop back in between
+   * (a million-entry projection takes seconds: a status request must not stall every other request meanwhile).
+   * The caller MUST NOT apply entries until it resolves (the live host pauses); if one is applied anyway it
+   * rejects with `PROJECTION.DIGEST_INTERRUPTED` and breaks nothing.
+   */
+  digestInSlices?(sliceMs?: number): Promise<string>;
 }
+
+/** How long a sliced digest computes before it gives the event loop back. */
+export const DIGEST_SLICE_MS = 10;
 
 /** Position, name and digest of one projection, as `GET /v1/projections` and `ida-ledger rebuild` show it. */
 export interface ProjectionStatus {
@@ -123,12 +135,50 @@ export abstract class FoldProjection implements Projection {
     if (this.cachedDigest?.position === this.next) return this.cachedDigest.digest;
     let digest: string;
     try {
-      digest = this.computeDigest();
+      const steps = this.digestSteps();
+      let step = steps.next();
+      while (step.done !== true) step = steps.next();
+      digest = step.value;
     } catch (error) {
       this.failure = error;
       throw error;
     }
     this.cachedDigest = { position: this.next, digest };
+    return digest;
+  }
+
+  async digestInSlices(sliceMs = DIGEST_SLICE_MS): Promise<string> {
+    if (this.failure !== null) throw this.failure;
+    if (this.cachedDigest?.position === this.next) return this.cachedDigest.digest;
+    const position = this.next;
+    const steps = this.digestSteps();
+    let sliceStart = performance.now();
+    let digest: string;
+    for (;;) {
+      let step: IteratorResult<void, string>;
+      try {
+        step = steps.next();
+      } catch (error) {
+        this.failure = error;
+        throw error;
+      }
+      if (step.done === true) {
+        digest = step.value;
+        break;
+      }
+      if (performance.now() - sliceStart < sliceMs) continue;
+      await nextTurn();
+      if (this.failure !== null) throw this.failure;
+      if (this.next !== position) {
+        steps.return('');
+        throw new LedgerError('PROJECTION.DIGEST_INTERRUPTED', 'internal', `${this.name}: an entry was applied while its digest was computed`, {
+          projection: this.name,
+          position,
+        });
+      }
+      sliceStart = performance.now();
+    }
+    this.cachedDigest = { position, digest };
     return digest;
   }
 
@@ -146,7 +196,11 @@ export abstract class FoldProjection implements Projection {
   /** Applies one entry; returns whether its type is one this projection folds. */
   protected abstract fold(integrated: ProjectionEntry): boolean;
 
-  protected abstract computeDigest(): string;
+  /**
+   * The content digest, as a generator that yields between pieces of work (an item, a few hundred items):
+   * `digest` runs it to the end at once, `digestInSlices` gives the event loop back when a slice is used up.
+   */
+  protected abstract digestSteps(): Generator<void, string, void>;
 }
 
 function messageOf(error: unknown): string {

@@ -5,25 +5,18 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { DecisionTreesProjection } from './decision-trees/decision-trees.projection.js';
-import { IdaScript, toEntries, type ScriptAppend } from './ida-event-script.js';
+import { IdaScript, toEntries } from './ida-event-script.js';
 import { LineageProjection } from './lineage/lineage.projection.js';
 import { OversightQueueProjection } from './oversight-queue/oversight-queue.projection.js';
-import { RealisticMix } from './projection-bench.js';
+import { realisticEntries } from './projection-bench.js';
 import { createProjections } from './projections.registry.js';
 import { ProxyImpactProjection } from './proxy-impact/proxy-impact.projection.js';
-
-function mixLog(seed: number, units: number) {
-  const mix = new RealisticMix(seed, 5, 3);
-  const appends: ScriptAppend[] = [];
-  for (let i = 0; i < units; i++) appends.push(...mix.next());
-  return toEntries(appends);
-}
 
 describe('QueryDerivedProjection', () => {
   it('gives the same digests on a shared decision-trees projection as on a private one', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 40 }), (seed, units) => {
-        const entries = mixLog(seed, units);
+        const entries = realisticEntries(seed, units, 5, 3);
         const shared = createProjections();
         const alone = [new OversightQueueProjection(), new LineageProjection(), new ProxyImpactProjection()];
         for (const entry of entries) {

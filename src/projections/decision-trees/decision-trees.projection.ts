@@ -134,14 +134,17 @@ export class DecisionTreesProjection extends FoldProjection {
    * `[{queryId, digest}]` sorted by stream (= by query id), each `digest` being `sha256:` of the RFC 8785 JSON
    * of that query's rendered tree.
    */
-  protected computeDigest(): string {
+  protected *digestSteps(): Generator<void, string, void> {
     this.sortedStreams ??= [...this.slots.keys()].sort(compareStrings);
     const digest = new CanonicalArrayDigest();
     for (const stream of this.sortedStreams) {
       const slot = this.slots.get(stream)!;
       const state = slot.state;
       if (state.status === 'none') continue;
-      slot.digest ??= sha256Digest(fastCanonicalJson(decisionTree(state)));
+      if (slot.digest === null) {
+        slot.digest = sha256Digest(fastCanonicalJson(decisionTree(state)));
+        yield;
+      }
       digest.add({ queryId: state.queryId, digest: slot.digest });
     }
     return digest.finish();

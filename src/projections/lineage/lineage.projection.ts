@@ -14,7 +14,7 @@
  * event is parsed and checked there once). Walks (`lineage`) keep adjacency lists both ways and run an iterative, generation-by-generation BFS with a
  * visited set, so a 1,000-generation chain answers in about a millisecond.
  */
-import { CanonicalArrayDigest, compareStrings } from '../canonical-digest.js';
+import { CanonicalArrayDigest, compareStrings, fastCanonicalJson } from '../canonical-digest.js';
 import { parseProjectedEvent, type ProxyStage } from '../projected-events.js';
 import { assertNever, type ProjectionEntry } from '../projection.js';
 import { QueryDerivedProjection, type FoldedForDerived } from '../query-derived-projection.js';
@@ -226,9 +226,11 @@ export class LineageProjection extends QueryDerivedProjection {
     }
   }
 
-  protected computeDigest(): string {
-    // Per tenant: every node (sorted by key `kind:id`) with its details, every edge (sorted by the key
-    // `from key \0 kind \0 to key`, i.e. by from, kind, to).
+  protected *digestSteps(): Generator<void, string, void> {
+    // Per tenant: `{edges, nodes, tenant}` — every node (sorted by key `kind:id`) with its details, every edge
+    // (sorted by the key `from key \0 kind \0 to key`, i.e. by from, kind, to). A tenant's element is written
+    // member by member in RFC 8785 order and item by item: the very bytes `fastCanonicalJson` would write for
+    // it at once, with chances to give the event loop back in between.
     const digest = new CanonicalArrayDigest();
     for (const tenant of [...this.graphs.keys()].sort(compareStrings)) {
       const graph = this.graphs.get(tenant)!;
@@ -238,11 +240,12 @@ export class LineageProjection extends QueryDerivedProjection {
       const edges: { key: string; edge: GraphEdge }[] = [];
       for (const { key, node } of nodes) for (const edge of node.out) edges.push({ key: `${key}\u0000${edge.kind}\u0000${keys.get(edge.to)!}`, edge });
       edges.sort((a, b) => compareStrings(a.key, b.key));
-      digest.add({
-        tenant,
-        nodes: nodes.map(({ node }) => ({ kind: node.kind, id: node.id, ...details(node) })),
-        edges: edges.map(({ edge }) => edgeView(edge)),
-      });
+      yield;
+      digest.beginElement().write('{"edges":');
+      yield* writeArray(digest, edges, ({ edge }) => edgeView(edge));
+      digest.write(',"nodes":');
+      yield* writeArray(digest, nodes, ({ node }) => ({ kind: node.kind, id: node.id, ...details(node) }));
+      digest.write(`,"tenant":${JSON.stringify(tenant)}}`);
     }
     return digest.finish();
   }
@@ -261,6 +264,25 @@ export class LineageProjection extends QueryDerivedProjection {
     const graph = this.graphOf(tenant);
     graph.link(graph.node('query', queryId), 'answeredBy', graph.node(kind, id));
   }
+}
+
+/** Items serialised between two chances to give the event loop back. */
+const SLICE_ITEMS = 1024;
+
+/** `[v0,v1,…]` of the items' views, written a slice at a time. */
+function* writeArray<T>(digest: CanonicalArrayDigest, items: readonly T[], view: (item: T) => object): Generator<void, void, void> {
+  const parts: string[] = ['['];
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) parts.push(',');
+    parts.push(fastCanonicalJson(view(items[i]!)));
+    if (i % SLICE_ITEMS === SLICE_ITEMS - 1) {
+      digest.write(parts.join(''));
+      parts.length = 0;
+      yield;
+    }
+  }
+  parts.push(']');
+  digest.write(parts.join(''));
 }
 
 function edgeView(edge: GraphEdge): LineageEdgeView {

@@ -24,6 +24,9 @@ export type OversightItem = {
   position: number;
 };
 
+/** Items written between two chances to give the event loop back. */
+const SLICE_ITEMS = 1024;
+
 export class OversightQueueProjection extends QueryDerivedProjection {
   readonly name = 'oversight-queue';
   /** Per query stream with a waiting node: the waiting node ids. */
@@ -107,13 +110,17 @@ export class OversightQueueProjection extends QueryDerivedProjection {
     }
   }
 
-  protected computeDigest(): string {
+  protected *digestSteps(): Generator<void, string, void> {
     // Every tenant's items, by position: `{tenant, ...item}`.
     const all: { tenant: string; item: OversightItem }[] = [];
     for (const queue of this.queues.values()) for (const waiting of queue.values()) all.push(waiting);
     all.sort((a, b) => a.item.position - b.item.position);
     const digest = new CanonicalArrayDigest();
-    for (const { tenant, item } of all) digest.add({ tenant, ...item });
+    for (let i = 0; i < all.length; i++) {
+      const { tenant, item } = all[i]!;
+      digest.add({ tenant, ...item });
+      if (i % SLICE_ITEMS === SLICE_ITEMS - 1) yield;
+    }
     return digest.finish();
   }
 }

@@ -131,13 +131,15 @@ export class ProxyImpactProjection extends QueryDerivedProjection {
     }
   }
 
-  protected computeDigest(): string {
+  protected *digestSteps(): Generator<void, string, void> {
     // `[{tenant, proxyVersionId, answers, runs}]` by tenant, then proxy version: registered ones and any that answered.
     const digest = new CanonicalArrayDigest();
     for (const tenantId of sortedStrings(this.tenants.keys())) {
       const tenant = this.tenants.get(tenantId)!;
-      for (const proxyVersionId of sortedStrings(new Set([...tenant.registered, ...tenant.answers.keys()])))
+      for (const proxyVersionId of sortedStrings(new Set([...tenant.registered, ...tenant.answers.keys()]))) {
         digest.add({ tenant: tenantId, ...this.view(tenant, proxyVersionId) });
+        yield;
+      }
     }
     return digest.finish();
   }
