@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { canonicalJson } from '../ledger/canonical-json.js';
 import { createHash } from 'node:crypto';
 import { CedarPolicyEngine } from './cedar-policy-engine.js';
@@ -178,5 +179,56 @@ describe('CedarPolicyEngine fails closed and never throws', () => {
     expect(engine.warm([{ digest: 'sha256:bad', schema: 'namespace X {', policies: [] }])).toEqual([
       expect.stringMatching(/^sha256:bad: policy set: schema: /u),
     ]);
+  });
+});
+
+describe('CedarPolicyEngine decision cache', () => {
+  const inputs = fc.record({
+    stage: fc.constantFrom('candidate', 'shadow', 'production', 'retired'),
+    fidelity: fc.option(fc.constantFrom(0.5, 0.79, 0.8, 0.95), { nil: null }),
+    drift: fc.option(fc.constantFrom(0.05, 0.2, 0.21, 0.6), { nil: null }),
+    depth: fc.integer({ min: 0, max: 3 }),
+    dataClassification: fc.constantFrom('public', 'internal', 'confidential', 'restricted' as const),
+  });
+
+  it('answers every request exactly as an engine without a cache, with the caller’s own request object', () => {
+    fc.assert(
+      fc.property(fc.array(inputs, { minLength: 1, maxLength: 30 }), (sequence) => {
+        const cached = new CedarPolicyEngine({ inForce: () => shippedPolicySet() }, 3);
+        const uncached = new CedarPolicyEngine({ inForce: () => shippedPolicySet() }, 0);
+        for (const { stage, fidelity, drift, depth, dataClassification } of sequence) {
+          const request = runInferenceRequest(runInferenceInput({ proxy: { stage, fidelity, drift }, context: { depth, dataClassification } }));
+          const answer = cached.decide('acme', request);
+          expect(answer).toEqual(uncached.decide('acme', request));
+          expect(answer.request).toBe(request);
+        }
+        expect(cached.cachedDecisions).toBeLessThanOrEqual(3);
+        expect(uncached.cachedDecisions).toBe(0);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('keeps one decision per (set, request), and never answers a new set from the old one’s', () => {
+    const denyAll = validatePolicySet({
+      schema: shippedPolicySet().schema,
+      policies: [{ id: 'forbid-all', text: '@id("forbid-all")\nforbid (principal, action, resource);' }],
+    });
+    let inForce = shippedPolicySet();
+    const engine = new CedarPolicyEngine({ inForce: () => inForce });
+    const request = () => runInferenceRequest(runInferenceInput());
+    expect(engine.decide('acme', request()).decision).toBe('allow');
+    expect(engine.decide('acme', request()).decision).toBe('allow');
+    expect(engine.cachedDecisions).toBe(1);
+    inForce = denyAll;
+    expect(engine.decide('acme', request())).toMatchObject({ decision: 'deny', determiningPolicies: ['forbid-all'], policySetDigest: denyAll.digest });
+    expect(engine.cachedDecisions).toBe(2);
+  });
+
+  it('never caches an engine failure', () => {
+    const notJson = { ...runInferenceRequest(runInferenceInput()), context: { depth: Number.NaN } } as unknown as PolicyRequest;
+    const engine = engineWith();
+    expect(engine.decide('acme', notJson).decision).toBe('deny');
+    expect(engine.cachedDecisions).toBe(0);
   });
 });

@@ -2,7 +2,8 @@
  * Benchmark helper for the policy gate (called by bench/bench.ts; nothing here runs by itself):
  * `measurePolicyDecisions(n)` times `n` prepared decisions (`CedarPolicyEngine.decide`, request digest
  * included, as the assign command pays it) with the shipped policy set, after a warm-up, over a mix of
- * requests (allowed, forbidden, default-denied, unknown fidelity). Synchronous: one decision at a time.
+ * requests (allowed, forbidden, default-denied, unknown fidelity), without the engine's decision cache (Cedar
+ * evaluates every one). Synchronous: one decision at a time.
  */
 import { defaultPolicyDir } from '../common/config.js';
 import { CedarPolicyEngine } from './cedar-policy-engine.js';
@@ -28,7 +29,8 @@ export interface PolicyDecisionBench {
 export function measurePolicyDecisions(n = 10_000, policyDir: string = defaultPolicyDir()): PolicyDecisionBench {
   if (!Number.isSafeInteger(n) || n < 1) throw new RangeError('n must be a positive integer');
   const set = loadPolicySetFromDir(policyDir);
-  const engine = new CedarPolicyEngine({ inForce: () => set });
+  // No decision cache: this times Cedar's prepared evaluation itself, every time.
+  const engine = new CedarPolicyEngine({ inForce: () => set }, 0);
   const requests = MIX.map((input) => runInferenceRequest(input));
 
   let started = process.hrtime.bigint();

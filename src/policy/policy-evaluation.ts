@@ -50,8 +50,11 @@ export function prepareSet(set: EvaluableSet): { schemaName: string } | { errors
   return { schemaName: name };
 }
 
-/** The engine's path: against the prepared set (preparing it first if needed). Never throws. */
-export function evaluatePrepared(set: EvaluableSet, request: PolicyRequest): PolicyDecision {
+/**
+ * The engine's path: against the prepared set (preparing it first if needed). `knownDigest`: the request's
+ * digest when the caller computed it already. Never throws.
+ */
+export function evaluatePrepared(set: EvaluableSet, request: PolicyRequest, knownDigest?: string): PolicyDecision {
   return guarded(set.digest, request, (digest) => {
     const ready = prepareSet(set);
     if ('errors' in ready) return deny(set.digest, request, digest, [], ready.errors);
@@ -66,7 +69,7 @@ export function evaluatePrepared(set: EvaluableSet, request: PolicyRequest): Pol
       validateRequest: true,
     });
     return toDecision(answer, set.digest, request, digest);
-  });
+  }, knownDigest);
 }
 
 /** The auditor's path: parses the recorded texts on this call, touches no cache. Never throws. */
@@ -116,10 +119,15 @@ function deny(policySetDigest: string | null, request: PolicyRequest, digest: st
 }
 
 /** Runs `evaluate` with the request's digest; anything thrown becomes a deny (the port never throws). */
-function guarded(policySetDigest: string | null, request: PolicyRequest, evaluate: (digest: string) => PolicyDecision): PolicyDecision {
+function guarded(
+  policySetDigest: string | null,
+  request: PolicyRequest,
+  evaluate: (digest: string) => PolicyDecision,
+  knownDigest?: string,
+): PolicyDecision {
   let digest = '';
   try {
-    digest = requestDigest(request);
+    digest = knownDigest ?? requestDigest(request);
     return evaluate(digest);
   } catch (error) {
     return deny(policySetDigest, request, digest, [], [`engine: ${error instanceof Error ? error.message : String(error)}`]);
