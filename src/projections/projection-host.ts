@@ -31,7 +31,8 @@ export class ProjectionHost {
   private waiters: Waiter[] = [];
   /** While digests are computed in slices: the entries that arrived meanwhile, applied afterwards. */
   private held: IntegratedEntry[] | null = null;
-  private slicedStatus: Promise<{ position: number; projections: ProjectionStatus[] }> | null = null;
+  /** The sliced status being computed, and the position it is of. */
+  private sliced: { position: number; status: Promise<{ position: number; projections: ProjectionStatus[] }> } | null = null;
 
   constructor(
     private readonly source: LiveSource,
@@ -95,10 +96,20 @@ export class ProjectionHost {
    */
   statusInSlices(sliceMs?: number): Promise<{ position: number; projections: ProjectionStatus[] }> {
     if (this.failure) return Promise.reject(this.failure);
-    this.slicedStatus ??= this.computeStatusInSlices(sliceMs).finally(() => {
-      this.slicedStatus = null;
+    const running = this.sliced;
+    if (running !== null) {
+      // Shared while it is of the current position; a caller that has seen later entries gets the next one.
+      if (running.position === this.next) return running.status;
+      return running.status.then(
+        () => this.statusInSlices(sliceMs),
+        () => this.statusInSlices(sliceMs),
+      );
+    }
+    const status = this.computeStatusInSlices(sliceMs).finally(() => {
+      if (this.sliced?.status === status) this.sliced = null;
     });
-    return this.slicedStatus;
+    this.sliced = { position: this.next, status };
+    return status;
   }
 
   private async computeStatusInSlices(sliceMs?: number): Promise<{ position: number; projections: ProjectionStatus[] }> {
