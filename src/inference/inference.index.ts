@@ -1,15 +1,20 @@
 /**
- * Keeps the inference context's in-memory indexes (job queue, worker registry) current: one pass over the log
- * at start (the store's subscription catches up from position 0 before the service serves), then every new
- * entry as it is integrated. Commands that must see their own append in an index (a registration, a lease)
- * wait for it with `caughtUp(position)`.
+ * Keeps the inference context's in-memory indexes (job queue, worker registry) current: at start, the entries
+ * written before it of the types they fold (filtered by the store, not read and parsed one by one: about half of
+ * a realistic log), then, from that position on, every new entry as the store's subscription integrates it.
+ * Commands that must see their own append in an index (a registration, a lease) wait for it with
+ * `caughtUp(position)`.
  */
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { IntegratedEntry } from '../ledger/entry.js';
 import type { EventStore, Subscription } from '../ledger/event-store.port.js';
 import { EVENT_STORE } from '../ledger/ledger.tokens.js';
-import { JobQueue } from './jobs/job-queue.js';
+import { JOB_QUEUE_EVENT_TYPES, JobQueue } from './jobs/job-queue.js';
+import { WORKER_EVENT_TYPES } from './workers/worker.events.js';
 import { WorkerRegistry } from './workers/worker-registry.js';
+
+/** Entries per read while catching up at start. */
+const CATCH_UP_PAGE = 2000;
 
 @Injectable()
 export class InferenceIndex implements OnModuleInit, OnModuleDestroy {
@@ -26,10 +31,21 @@ export class InferenceIndex implements OnModuleInit, OnModuleDestroy {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async onModuleInit(): Promise<void> {
+    // 1. Everything written before start: only the types the indexes fold (they ignore every other one).
     const size = await this.store.size();
-    this.subscription = this.store.subscribe(0, (entry) => this.apply(entry));
-    // Serve only once every entry written before start is in the indexes.
-    if (size > 0) await this.caughtUp(size - 1);
+    const types = [...JOB_QUEUE_EVENT_TYPES, ...WORKER_EVENT_TYPES];
+    for (let from = 0; from < size; ) {
+      const page = await this.store.readAll(from, CATCH_UP_PAGE, { types });
+      for (const entry of page) if (entry.position < size) this.apply(entry);
+      const last = page[page.length - 1];
+      if (last === undefined || page.length < CATCH_UP_PAGE || last.position >= size - 1) break;
+      from = last.position + 1;
+    }
+    if (this.failure !== null) throw this.failure;
+    // Every entry below `size` is in the indexes now (the ones not read fold nothing).
+    this.markApplied(size - 1);
+    // 2. From `size` on, every entry as it is integrated: no gap, no entry twice.
+    this.subscription = this.store.subscribe(size, (entry) => this.apply(entry));
     this.logger.log(`Inference indexes rebuilt from ${size} entries`);
   }
 
@@ -65,7 +81,11 @@ export class InferenceIndex implements OnModuleInit, OnModuleDestroy {
       this.waiting.clear();
       return;
     }
-    this.applied = integrated.position;
+    this.markApplied(integrated.position);
+  }
+
+  private markApplied(position: number): void {
+    this.applied = position;
     for (const waiter of this.waiting) {
       if (waiter.position <= this.applied) {
         this.waiting.delete(waiter);

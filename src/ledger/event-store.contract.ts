@@ -351,6 +351,32 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
         expect(await store.readAll(base, 100, { tenants: [] })).toEqual([]);
         expect(await store.readAll(base, 100, { tenants: [uniqueName('tenant')] })).toEqual([]);
       });
+
+      it('filters by type, and by tenant and type together, keeping global positions', async () => {
+        const tenants = [tenant, uniqueName('tenant')];
+        const types = ['ContractAlphaRecorded', 'ContractBetaRecorded', 'ContractGammaRecorded'];
+        for (let n = 0; n < 24; n++) {
+          await store.append(appendRequest(uniqueName('query'), 'no_stream', [eventNumber(n, types[n % 3])], metaFor(tenants[n % 2]!)));
+        }
+        const all = await allSinceBase();
+        const where = (wantedTypes: string[], wantedTenants = tenants) =>
+          all.filter((e) => wantedTypes.includes(e.entry.type) && wantedTenants.includes(e.entry.meta.tenant));
+        expectSameEntries(await store.readAll(base, 100, { types: [types[1]!] }), where([types[1]!]));
+        expectSameEntries(await store.readAll(base, 100, { types: [types[0]!, types[2]!, types[0]!] }), where([types[0]!, types[2]!]));
+        expectSameEntries(await store.readAll(base, 3, { types: [types[2]!] }), where([types[2]!]).slice(0, 3));
+        const middle = all[11]!.position;
+        expectSameEntries(
+          await store.readAll(middle, 100, { types: [types[0]!] }),
+          where([types[0]!]).filter((e) => e.position >= middle),
+        );
+        expectSameEntries(await store.readAll(base, 100, { tenants: [tenants[1]!], types: [types[0]!] }), where([types[0]!], [tenants[1]!]));
+        expectSameEntries(
+          await store.readAll(base, 5, { tenants: [tenants[0]!, tenants[1]!], types: [types[1]!, types[2]!] }),
+          where([types[1]!, types[2]!]).slice(0, 5),
+        );
+        expect(await store.readAll(base, 100, { types: [] })).toEqual([]);
+        expect(await store.readAll(base, 100, { types: ['NoSuchTypeRecorded'] })).toEqual([]);
+      });
     });
 
     describe('subscribe', () => {

@@ -44,15 +44,23 @@ export interface Subscription {
  * - `subscribe` MUST deliver every entry from `fromPosition` on, exactly once, in order: first the stored
  *   ones (catch-up), then new ones as they are integrated (live), with no gap between the two.
  */
+export interface ReadAllOptions {
+  tenants?: readonly string[];
+  types?: readonly string[];
+}
+
 export interface EventStore {
   append(request: AppendRequest): Promise<AppendResult>;
   /** Entries of one stream from `fromRevision` (default 0); empty when the stream does not exist. */
   readStream(stream: string, fromRevision?: number): Promise<IntegratedEntry[]>;
   /**
    * Up to `limit` integrated entries at global positions ≥ `fromPosition`, in order. With `tenants`, only
-   * entries whose `meta.tenant` is one of them (positions then have gaps: they stay the global ones).
+   * entries whose `meta.tenant` is one of them; with `types`, only entries whose `type` is one of them (both:
+   * both hold). Positions then have gaps: they stay the global ones. An adapter SHOULD filter where the data
+   * is (an index scan, a server-side filter), not after shipping every entry: a start-up index that needs one
+   * type of a million-entry log must not read the million.
    */
-  readAll(fromPosition: number, limit: number, options?: { tenants?: readonly string[] }): Promise<IntegratedEntry[]>;
+  readAll(fromPosition: number, limit: number, options?: ReadAllOptions): Promise<IntegratedEntry[]>;
   /** The first append of (tenant, commandId), or null. */
   findCommand(tenant: string, commandId: string): Promise<AppendResult | null>;
   /** Number of integrated entries (= Merkle tree size). */

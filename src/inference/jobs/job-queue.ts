@@ -21,6 +21,22 @@ export interface QueuedJob extends JobLocation {
 
 const QUERY_PREFIX = 'query-';
 
+/**
+ * The entry types the queue folds (on query streams); `apply` ignores every other one, so a start-up that reads
+ * only these (`InferenceIndex`) builds the very same queue.
+ */
+export const JOB_QUEUE_EVENT_TYPES: readonly string[] = Object.freeze([
+  'InferenceRequested',
+  'PolicyDecisionRecorded',
+  'InferenceAuthorized',
+  'InferenceLeased',
+  'InferenceCompleted',
+  'EscalatedToHuman',
+  'QueryStopped',
+  'QueryCompleted',
+]);
+const FOLDED_TYPES: ReadonlySet<string> = new Set(JOB_QUEUE_EVENT_TYPES);
+
 export class JobQueue {
   private readonly locations = new Map<string, JobLocation>();
   /**
@@ -75,9 +91,9 @@ export class JobQueue {
     return this.open.get(tenant)?.size ?? 0;
   }
 
-  /** Folds one entry (anything but the job events of a query stream is ignored; malformed data too). */
+  /** Folds one entry (anything but `JOB_QUEUE_EVENT_TYPES` on a query stream is ignored; malformed data too). */
   apply({ entry, position }: IntegratedEntry): void {
-    if (!entry.stream.startsWith(QUERY_PREFIX)) return;
+    if (!FOLDED_TYPES.has(entry.type) || !entry.stream.startsWith(QUERY_PREFIX)) return;
     const queryId = entry.stream.slice(QUERY_PREFIX.length);
     const tenant = entry.meta.tenant;
     const d = entry.data;

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { LedgerError } from '../../common/ledger-error.js';
 import type { IntegratedEntry, SignedEntry } from '../entry.js';
-import type { AppendResult } from '../event-store.port.js';
+import type { AppendResult, ReadAllOptions } from '../event-store.port.js';
 
 /** One stored entry as the verifier wants it: the exact signed bytes and the stored leaf hash, unparsed. */
 export interface EntryJsonRow {
@@ -26,6 +26,12 @@ export function toIntegratedEntry(row: EntryRow): IntegratedEntry {
   return { position: row[0], entry: JSON.parse(row[1]) as SignedEntry, leafHash: row[2].toString('hex') };
 }
 
+function distinctStrings(values: readonly string[], name: string): string[] {
+  if (!Array.isArray(values) || values.some((value) => typeof value !== 'string'))
+    throw new LedgerError('LEDGER.INVALID_ARGUMENT', 'bad_request', `${name} must be an array of strings`);
+  return [...new Set(values)];
+}
+
 export function assertPosition(value: unknown, name: string): asserts value is number {
   if (!Number.isSafeInteger(value) || (value as number) < 0)
     throw new LedgerError('LEDGER.INVALID_ARGUMENT', 'bad_request', `${name} must be a non-negative integer`, { [name]: value });
@@ -43,6 +49,8 @@ export class SqliteEntryReader {
   private readonly readTenantStatement;
   private readonly readStreamStatement;
   private readonly readRangeStatement;
+  private readonly readTypesStatement;
+  private readonly readTenantTypesStatement;
   private readonly commandStatement;
   private readonly commandAtStatement;
   private readonly commandsFromStatement;
@@ -64,6 +72,17 @@ export class SqliteEntryReader {
     this.readTenantStatement = db
       .prepare<[string, number, number, number], EntryRow>(
         `SELECT ${columns} FROM entries WHERE tenant = ? AND position >= ? AND position < ? ORDER BY position LIMIT ?`,
+      )
+      .raw();
+    // `types` as a JSON array (one statement for any number of types); no index on type: scanned in SQLite.
+    this.readTypesStatement = db
+      .prepare<[number, number, string, number], EntryRow>(
+        `SELECT ${columns} FROM entries WHERE position >= ? AND position < ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?`,
+      )
+      .raw();
+    this.readTenantTypesStatement = db
+      .prepare<[string, number, number, string, number], EntryRow>(
+        `SELECT ${columns} FROM entries WHERE tenant = ? AND position >= ? AND position < ? AND type IN (SELECT value FROM json_each(?)) ORDER BY position LIMIT ?`,
       )
       .raw();
     this.readStreamStatement = db
@@ -101,19 +120,26 @@ export class SqliteEntryReader {
       .raw();
   }
 
-  readAll(fromPosition: number, limit: number, tenants?: readonly string[]): IntegratedEntry[] {
+  readAll(fromPosition: number, limit: number, options: ReadAllOptions = {}): IntegratedEntry[] {
     assertPosition(fromPosition, 'fromPosition');
     assertPosition(limit, 'limit');
-    if (limit === 0) return [];
+    const tenants = options.tenants === undefined ? undefined : distinctStrings(options.tenants, 'tenants');
+    const types = options.types === undefined ? undefined : distinctStrings(options.types, 'types');
+    if (limit === 0 || tenants?.length === 0 || types?.length === 0) return [];
     const bound = this.committedBound();
-    if (tenants === undefined) return this.readAllStatement.all(fromPosition, bound, limit).map(toIntegratedEntry);
-    if (!Array.isArray(tenants) || tenants.some((tenant) => typeof tenant !== 'string'))
-      throw new LedgerError('LEDGER.INVALID_ARGUMENT', 'bad_request', 'tenants must be an array of strings');
-    const distinct = [...new Set(tenants)];
-    if (distinct.length === 1) return this.readTenantStatement.all(distinct[0]!, fromPosition, bound, limit).map(toIntegratedEntry);
+    if (tenants === undefined) {
+      if (types === undefined) return this.readAllStatement.all(fromPosition, bound, limit).map(toIntegratedEntry);
+      // Filtered inside SQLite: only the wanted rows cross into JavaScript and get parsed.
+      return this.readTypesStatement.all(fromPosition, bound, JSON.stringify(types), limit).map(toIntegratedEntry);
+    }
     // One ordered index walk per tenant, then a merge: O(tenants × limit), never a scan of other tenants' rows.
-    const rows = distinct.flatMap((tenant) => this.readTenantStatement.all(tenant, fromPosition, bound, limit));
-    rows.sort((a, b) => a[0] - b[0]);
+    const typeList = types === undefined ? null : JSON.stringify(types);
+    const rows = tenants.flatMap((tenant) =>
+      typeList === null
+        ? this.readTenantStatement.all(tenant, fromPosition, bound, limit)
+        : this.readTenantTypesStatement.all(tenant, fromPosition, bound, typeList, limit),
+    );
+    if (tenants.length > 1) rows.sort((a, b) => a[0] - b[0]);
     return rows.slice(0, limit).map(toIntegratedEntry);
   }
 

@@ -3,7 +3,7 @@ import { resolve as resolvePath } from 'node:path';
 import Database from 'better-sqlite3';
 import { LedgerError } from '../../common/ledger-error.js';
 import type { IntegratedEntry } from '../entry.js';
-import type { AppendResult } from '../event-store.port.js';
+import type { AppendResult, ReadAllOptions } from '../event-store.port.js';
 import type { CheckpointStore } from '../checkpoint-store.port.js';
 import { appliedMigrationVersions } from './migrations.js';
 import { SqliteCheckpointStore } from './sqlite-checkpoint-store.js';
@@ -52,8 +52,8 @@ export class SqliteEventStoreReader {
     }
   }
 
-  async readAll(fromPosition: number, limit: number, options: { tenants?: readonly string[] } = {}): Promise<IntegratedEntry[]> {
-    return this.reader.readAll(fromPosition, limit, options.tenants);
+  async readAll(fromPosition: number, limit: number, options: ReadAllOptions = {}): Promise<IntegratedEntry[]> {
+    return this.reader.readAll(fromPosition, limit, options);
   }
 
   async readStream(stream: string, fromRevision = 0): Promise<IntegratedEntry[]> {

@@ -6,7 +6,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { LedgerError, isLedgerError } from '../../common/ledger-error.js';
 import type { IntegratedEntry, SignedEntry, UnsignedEntry } from '../entry.js';
 import type { EntrySigner } from '../entry-signer.port.js';
-import type { AppendRequest, AppendResult, EventStore, ExpectedRevision, Subscription } from '../event-store.port.js';
+import type { AppendRequest, AppendResult, EventStore, ExpectedRevision, ReadAllOptions, Subscription } from '../event-store.port.js';
 import { leafHash } from '../hashing.js';
 import { MerkleTree } from '../merkle.js';
 import { isWellFormedName, prepareAppend, type PreparedAppend, type PreparedEvent } from './append-request.js';
@@ -296,9 +296,9 @@ export class SqliteEventStore implements EventStore {
     return this.reader.readStream(stream, fromRevision);
   }
 
-  async readAll(fromPosition: number, limit: number, options: { tenants?: readonly string[] } = {}): Promise<IntegratedEntry[]> {
+  async readAll(fromPosition: number, limit: number, options: ReadAllOptions = {}): Promise<IntegratedEntry[]> {
     this.assertOpen();
-    return this.reader.readAll(fromPosition, limit, options.tenants);
+    return this.reader.readAll(fromPosition, limit, options);
   }
 
   async findCommand(tenant: string, commandId: string): Promise<AppendResult | null> {

@@ -1,7 +1,7 @@
 /**
  * `ListProxies` (CQRS query) and its handler: every proxy version of the caller's tenant, in registration
- * order. Reads the tenant's entries from position 0 and folds the `proxy-` streams: linear in the tenant's log,
- * acceptable while registries are small; a registry projection can replace this without changing the API.
+ * order. Reads the tenant's proxy events from position 0 (filtered by the store: the queries' entries are never
+ * shipped) and folds the `proxy-` streams: linear in the registry's history, not in the tenant's log.
  */
 import { Inject } from '@nestjs/common';
 import { Query, QueryHandler, type IQueryHandler } from '@nestjs/cqrs';
@@ -9,7 +9,7 @@ import type { Principal } from '../../../auth/principal.js';
 import type { SignedEntry } from '../../../ledger/entry.js';
 import type { EventStore } from '../../../ledger/event-store.port.js';
 import { EVENT_STORE } from '../../../ledger/ledger.tokens.js';
-import { PROXY_STREAM_PREFIX, type ProxyStage } from '../proxy.events.js';
+import { PROXY_EVENT_TYPES, PROXY_STREAM_PREFIX, type ProxyStage } from '../proxy.events.js';
 import { proxyView, rehydrateProxy, type ProxyView } from '../proxy.state.js';
 
 const PAGE = 1000;
@@ -31,7 +31,7 @@ export class ListProxiesHandler implements IQueryHandler<ListProxies> {
     // Insertion order of the map = order of each proxy's first entry = registration order.
     const streams = new Map<string, SignedEntry[]>();
     for (let from = 0; ; ) {
-      const page = await this.store.readAll(from, PAGE, { tenants: [principal.tenant] });
+      const page = await this.store.readAll(from, PAGE, { tenants: [principal.tenant], types: PROXY_EVENT_TYPES });
       for (const { entry } of page) {
         if (!entry.stream.startsWith(PROXY_STREAM_PREFIX)) continue;
         const entries = streams.get(entry.stream);
