@@ -67,6 +67,7 @@ export class EmbeddedLedger {
       append: (request) => this.appendOutsideKeyChanges(request),
       readStream: (stream, fromRevision) => store.readStream(stream, fromRevision),
       readAll: (fromPosition, limit, options) => store.readAll(fromPosition, limit, options),
+      readEntryJson: (fromPosition, limit) => store.readEntryJson(fromPosition, limit),
       findCommand: (tenant, commandId) => store.findCommand(tenant, commandId),
       size: () => store.size(),
       subscribe: (fromPosition, onEntry) => store.subscribe(fromPosition, onEntry),

@@ -374,6 +374,13 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
           await store.readAll(base, 5, { tenants: [tenants[0]!, tenants[1]!], types: [types[1]!, types[2]!] }),
           where([types[1]!, types[2]!]).slice(0, 5),
         );
+        if (store.readEntryJson !== undefined) {
+          // The optional row read: what readAll returns, as the stored text.
+          const rows = store.readEntryJson(base, 100);
+          expect(rows.map(([position]) => position)).toEqual(all.map((e) => e.position));
+          expect(rows.map(([, json]) => json)).toEqual(all.map((e) => canonicalJson(e.entry)));
+          expect(store.readEntryJson(all[5]!.position, 3).map(([position]) => position)).toEqual(all.slice(5, 8).map((e) => e.position));
+        }
         expect(await store.readAll(base, 100, { types: [] })).toEqual([]);
         expect(await store.readAll(base, 100, { types: ['NoSuchTypeRecorded'] })).toEqual([]);
       });

@@ -61,6 +61,13 @@ export interface EventStore {
    * type of a million-entry log must not read the million.
    */
   readAll(fromPosition: number, limit: number, options?: ReadAllOptions): Promise<IntegratedEntry[]>;
+  /**
+   * Optional (an embedded store has it; a remote one need not): up to `limit` integrated rows from
+   * `fromPosition` on, `[position, entry JSON]` exactly as stored, unparsed and without leaf hashes —
+   * synchronous, for folding a large log at start (the live projections). It MUST return what `readAll` would,
+   * as text.
+   */
+  readEntryJson?(fromPosition: number, limit: number): readonly (readonly [number, string])[];
   /** The first append of (tenant, commandId), or null. */
   findCommand(tenant: string, commandId: string): Promise<AppendResult | null>;
   /** Number of integrated entries (= Merkle tree size). */

@@ -114,6 +114,36 @@ describe('ProjectionHost', () => {
     await host.stop();
   });
 
+  it('preloads what the log held from the store rows, then follows the subscription: the digests of a rebuild', async () => {
+    const mix = new RealisticMix(17, 4, 3);
+    for (let i = 0; i < 20; i++) await append(mix.next());
+    const live = new LiveProjections(store);
+    await live.onApplicationBootstrap();
+    expect(live.host.position).toBe(await store.size());
+    for (let i = 0; i < 5; i++) await append(mix.next());
+    await live.catchUp();
+    const reader = LeanEntryReader.open(join(dir, 'ledger.sqlite'));
+    try {
+      expect((await rebuildProjections(reader, createProjections().all)).projections).toEqual(live.host.status());
+    } finally {
+      reader.close();
+    }
+    await live.onModuleDestroy();
+
+    // A projection that fails while preloading fails the host just as during the subscription's catch-up.
+    const script = new IdaScript();
+    script.openQuery({ tenant: 'acme', queryId: 'broken' });
+    script.raw('query-broken', 'acme', 'EscalatedToHuman', { nodeId: 'broken-root', reason: 'bored', confidence: null, threshold: null, jobId: null, note: null });
+    await append(script.appends);
+    const failing = new ProjectionHost(store, createProjections().all);
+    failing.preload((from, limit) => store.readEntryJson(from, limit), await store.size());
+    failing.start();
+    const at = (await store.size()) - 1;
+    await expect(failing.catchUp()).rejects.toMatchObject({ code: 'PROJECTIONS.FAILED', details: expect.objectContaining({ position: at }) });
+    expect(failing.position).toBe(at);
+    await failing.stop();
+  });
+
   it('lets the service start on a log it cannot read: the projections answer PROJECTIONS.FAILED instead', async () => {
     const script = new IdaScript();
     script.raw('proxy-p', 'acme', 'ProxyPromoted', { from: 'candidate', to: 'the moon' });

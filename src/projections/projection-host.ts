@@ -1,7 +1,8 @@
 import { LedgerError } from '../common/ledger-error.js';
-import type { IntegratedEntry } from '../ledger/entry.js';
+import type { IntegratedEntry, SignedEntry } from '../ledger/entry.js';
 import type { EventStore, Subscription } from '../ledger/event-store.port.js';
-import { statusOf, type Projection, type ProjectionStatus } from './projection.js';
+import { REBUILD_BATCH } from './projection-rebuild.js';
+import { statusOf, type Projection, type ProjectionEntry, type ProjectionStatus } from './projection.js';
 
 /** What the host needs of the event store. */
 export type LiveSource = Pick<EventStore, 'subscribe' | 'size'>;
@@ -48,9 +49,27 @@ export class ProjectionHost {
     return this.next;
   }
 
+  /**
+   * Before `start`, optional: folds the entries below `size` straight from the store's rows (`readRows`, the
+   * rebuild's lean path: no leaf hashes, no subscription hops), so the subscription only delivers the rest. A
+   * projection that fails here fails the host, exactly as it would have during the subscription's catch-up.
+   */
+  preload(readRows: (fromPosition: number, limit: number) => readonly (readonly [number, string])[], size: number): void {
+    if (this.subscription) throw new TypeError('ProjectionHost: preload before start');
+    if (this.projections.some((projection) => projection.position !== this.next))
+      throw new TypeError('ProjectionHost: the projections must all be at the host position');
+    while (this.next < size && this.failure === null) {
+      const rows = readRows(this.next, Math.min(REBUILD_BATCH, size - this.next));
+      if (rows.length === 0) break;
+      for (const [position, json] of rows) {
+        if (!this.applyEntry({ position, entry: JSON.parse(json) as SignedEntry })) return;
+      }
+    }
+  }
+
   /** Starts following the log from the projections' position (0 for fresh ones). Idempotent. */
   start(): void {
-    if (this.subscription) return;
+    if (this.subscription || this.failure) return;
     const from = Math.min(...this.projections.map((projection) => projection.position));
     if (this.projections.some((projection) => projection.position !== from))
       throw new TypeError('ProjectionHost: the projections must all be at the same position');
@@ -148,6 +167,12 @@ export class ProjectionHost {
       this.held.push(entry);
       return;
     }
+    // Rethrown: the subscription stops here instead of feeding entries past the one that failed.
+    if (!this.applyEntry(entry)) throw this.failure;
+  }
+
+  /** Applies one entry to every projection; false (the host failed, waiters rejected) when one throws. */
+  private applyEntry(entry: ProjectionEntry): boolean {
     try {
       for (const projection of this.projections) projection.apply(entry);
     } catch (error) {
@@ -157,11 +182,11 @@ export class ProjectionHost {
         ...(error instanceof LedgerError ? { cause: error.code } : {}),
       });
       this.settle(this.failure);
-      // Rethrown: the subscription stops here instead of feeding entries past the one that failed.
-      throw this.failure;
+      return false;
     }
     this.next = entry.position + 1;
     if (this.waiters.length > 0) this.release();
+    return true;
   }
 
   private release(): void {

@@ -50,6 +50,7 @@ export class SqliteEntryReader {
   private readonly readStreamStatement;
   private readonly readRangeStatement;
   private readonly readTypesStatement;
+  private readonly readJsonStatement;
   private readonly readTenantTypesStatement;
   private readonly commandStatement;
   private readonly commandAtStatement;
@@ -72,6 +73,11 @@ export class SqliteEntryReader {
     this.readTenantStatement = db
       .prepare<[string, number, number, number], EntryRow>(
         `SELECT ${columns} FROM entries WHERE tenant = ? AND position >= ? AND position < ? ORDER BY position LIMIT ?`,
+      )
+      .raw();
+    this.readJsonStatement = db
+      .prepare<[number, number, number], [number, string]>(
+        'SELECT position, entry_json FROM entries WHERE position >= ? AND position < ? ORDER BY position LIMIT ?',
       )
       .raw();
     // `types` as a JSON array (one statement for any number of types); no index on type: scanned in SQLite.
@@ -147,6 +153,16 @@ export class SqliteEntryReader {
     if (typeof stream !== 'string') throw new LedgerError('LEDGER.INVALID_ARGUMENT', 'bad_request', 'stream must be a string');
     assertPosition(fromRevision, 'fromRevision');
     return this.readStreamStatement.all(stream, fromRevision, this.committedBound()).map(toIntegratedEntry);
+  }
+
+  /**
+   * Up to `limit` committed rows from `fromPosition` on as stored, `[position, entry JSON]`, unparsed and without
+   * their leaf hashes: what a projection rebuild folds (it parses each row right before applying it).
+   */
+  readEntryJson(fromPosition: number, limit: number): [number, string][] {
+    assertPosition(fromPosition, 'fromPosition');
+    assertPosition(limit, 'limit');
+    return this.readJsonStatement.all(fromPosition, this.committedBound(), limit);
   }
 
   /** Entries at positions [from, to), both already known to be committed. */

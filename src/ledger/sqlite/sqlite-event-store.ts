@@ -296,6 +296,15 @@ export class SqliteEventStore implements EventStore {
     return this.reader.readStream(stream, fromRevision);
   }
 
+  /**
+   * Beyond the port: up to `limit` integrated rows from `fromPosition` on, `[position, entry JSON]` as stored
+   * (synchronous, unparsed, no leaf hash) — the lean path a projection rebuild and the live projections' start
+   * fold from.
+   */
+  readEntryJson(fromPosition: number, limit: number): [number, string][] {
+    return this.reader.readEntryJson(fromPosition, limit);
+  }
+
   async readAll(fromPosition: number, limit: number, options: ReadAllOptions = {}): Promise<IntegratedEntry[]> {
     this.assertOpen();
     return this.reader.readAll(fromPosition, limit, options);
