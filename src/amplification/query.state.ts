@@ -561,11 +561,11 @@ export function foldInto(state: QueryState, recorded: RecordedQueryEvent, intern
  * string when it is that question: one copy of the text per node, not one more per job.
  */
 function questionInputOf(input: JsonValue, question: string): JsonValue {
-  if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
-    const asked = (input as { question?: unknown }).question;
-    if (asked === question && asked !== undefined && Object.keys(input).length === 1) return { question };
-  }
-  return input;
+  if (input === null || typeof input !== 'object' || Array.isArray(input) || (input as { question?: unknown }).question !== question) return input;
+  // Exactly one member (no array allocated per job: this runs for every request a rebuild folds).
+  let members = 0;
+  for (const key in input) if (Object.hasOwn(input, key) && ++members > 1) return input;
+  return { question };
 }
 
 function ownedNode(nodeId: string, parentId: string | null, depth: number, question: string, at: string, by: Actor): OwnedNode {

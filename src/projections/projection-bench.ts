@@ -18,8 +18,8 @@ import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { median } from '../common/stats.js';
 import { dataPaths, EmbeddedLedger } from '../ledger/embedded-ledger.js';
+import { SqliteEventStore } from '../ledger/sqlite/sqlite-event-store.js';
 import { IdaScript, overseer, scriptMeta, toEntries, type QueryScript, type ScriptAppend } from './ida-event-script.js';
-import { LeanEntryReader } from './lean-entry.reader.js';
 import { LineageProjection } from './lineage/lineage.projection.js';
 import { rebuildDataDir, REBUILD_BATCH } from './projection-rebuild.js';
 import type { ProjectionStatus } from './projection.js';
@@ -206,7 +206,7 @@ export async function generateRealisticLedger(
   if (cached !== null && existsSync(dataPaths(cached).database)) {
     rmSync(dataDir, { recursive: true, force: true });
     cpSync(cached, dataDir, { recursive: true });
-    const reader = LeanEntryReader.open(dataPaths(dataDir).database);
+    const reader = SqliteEventStore.openReadOnly(dataPaths(dataDir).database);
     const size = await reader.size();
     reader.close();
     return { dataDir, entries, size, seconds: elapsed(started), cached: true };
@@ -267,7 +267,7 @@ export async function cachedRealisticLedger(
   const started = process.hrtime.bigint();
   const cached = join(cacheDir, `realistic-v${GENERATOR_VERSION}-${entries}`);
   if (existsSync(dataPaths(cached).database)) {
-    const reader = LeanEntryReader.open(dataPaths(cached).database);
+    const reader = SqliteEventStore.openReadOnly(dataPaths(cached).database);
     const size = await reader.size();
     reader.close();
     return { dataDir: cached, entries, size, seconds: elapsed(started), cached: true };
@@ -295,14 +295,14 @@ export interface RateMeasurement {
 
 /** The baseline: read every `entry_json` of the store file and JSON-parse it (read-only, batches of REBUILD_BATCH). */
 export async function measureRawReadParse(dataDir: string): Promise<RateMeasurement> {
-  const reader = LeanEntryReader.open(dataPaths(dataDir).database);
+  const reader = SqliteEventStore.openReadOnly(dataPaths(dataDir).database);
   try {
     const total = await reader.size();
     const started = process.hrtime.bigint();
     let next = 0;
     let sink = 0;
     while (next < total) {
-      const rows = reader.readJson(next, Math.min(REBUILD_BATCH, total - next));
+      const rows = reader.readEntryJson(next, Math.min(REBUILD_BATCH, total - next));
       if (rows.length === 0) break;
       for (let i = 0; i < rows.length; i++) sink += (JSON.parse(rows[i]![1]) as { revision: number }).revision & 1;
       next = rows[rows.length - 1]![0] + 1;

@@ -2,14 +2,13 @@
  * The live host on a real store (SQLite on disk, signed entries): read-your-writes, equality with a rebuild
  * from the same file, and what happens when a projection meets an entry it cannot apply.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { KeyRing } from '../ledger/key-ring.js';
 import { SqliteEventStore } from '../ledger/sqlite/sqlite-event-store.js';
 import { IdaScript, scriptMeta, type ScriptAppend } from './ida-event-script.js';
-import { LeanEntryReader } from './lean-entry.reader.js';
 import { RealisticMix } from './projection-bench.js';
 import { ProjectionHost } from './projection-host.js';
 import { rebuildProjections } from './projection-rebuild.js';
@@ -83,14 +82,14 @@ describe('ProjectionHost', () => {
     expect(set.decisionTrees.tree('acme', 'mine')!.root.status).toBe('escalated');
 
     const live = host.status();
-    const reader = LeanEntryReader.open(join(dir, 'ledger.sqlite'));
+    const reader = SqliteEventStore.openReadOnly(join(dir, 'ledger.sqlite'));
     try {
       const rebuilt = await rebuildProjections(reader, createProjections().all);
       expect(rebuilt.projections).toEqual(live);
     } finally {
       reader.close();
     }
-    // The store's own readAll is a source too (entries with leaf hashes): same digests.
+    // The writing store is a source too: same digests.
     const fromStore = await rebuildProjections(store, createProjections().all);
     expect(fromStore.projections).toEqual(live);
     await host.stop();
@@ -122,7 +121,7 @@ describe('ProjectionHost', () => {
     expect(live.host.position).toBe(await store.size());
     for (let i = 0; i < 5; i++) await append(mix.next());
     await live.catchUp();
-    const reader = LeanEntryReader.open(join(dir, 'ledger.sqlite'));
+    const reader = SqliteEventStore.openReadOnly(join(dir, 'ledger.sqlite'));
     try {
       expect((await rebuildProjections(reader, createProjections().all)).projections).toEqual(live.host.status());
     } finally {
@@ -160,14 +159,5 @@ describe('ProjectionHost', () => {
     host.start();
     await expect(host.catchUp()).rejects.toMatchObject({ code: 'PROJECTIONS.LAGGING', category: 'unavailable' });
     await host.stop();
-  });
-});
-
-describe('LeanEntryReader', () => {
-  it('opens only an existing ida-ledger store', () => {
-    expect(() => LeanEntryReader.open(join(dir, 'missing.sqlite'))).toThrow(expect.objectContaining({ code: 'LEDGER.STORE_NOT_FOUND' }));
-    const notAStore = join(dir, 'empty.sqlite');
-    writeFileSync(notAStore, '');
-    expect(() => LeanEntryReader.open(notAStore)).toThrow(expect.objectContaining({ code: 'LEDGER.NOT_AN_EVENT_STORE' }));
   });
 });

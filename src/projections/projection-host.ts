@@ -1,7 +1,7 @@
 import { LedgerError } from '../common/ledger-error.js';
-import type { IntegratedEntry, SignedEntry } from '../ledger/entry.js';
+import type { IntegratedEntry } from '../ledger/entry.js';
 import type { EventStore, Subscription } from '../ledger/event-store.port.js';
-import { REBUILD_BATCH } from './projection-rebuild.js';
+import { foldEntryRows } from './projection-rebuild.js';
 import { statusOf, type Projection, type ProjectionEntry, type ProjectionStatus } from './projection.js';
 
 /** What the host needs of the event store. */
@@ -58,13 +58,7 @@ export class ProjectionHost {
     if (this.subscription) throw new TypeError('ProjectionHost: preload before start');
     if (this.projections.some((projection) => projection.position !== this.next))
       throw new TypeError('ProjectionHost: the projections must all be at the host position');
-    while (this.next < size && this.failure === null) {
-      const rows = readRows(this.next, Math.min(REBUILD_BATCH, size - this.next));
-      if (rows.length === 0) break;
-      for (const [position, json] of rows) {
-        if (!this.applyEntry({ position, entry: JSON.parse(json) as SignedEntry })) return;
-      }
-    }
+    if (this.failure === null) foldEntryRows(readRows, this.next, size, (entry) => this.applyEntry(entry));
   }
 
   /** Starts following the log from the projections' position (0 for fresh ones). Idempotent. */

@@ -1,12 +1,12 @@
 import { dataPaths } from '../ledger/embedded-ledger.js';
 import type { SignedEntry } from '../ledger/entry.js';
-import { LeanEntryReader } from './lean-entry.reader.js';
+import { SqliteEventStore } from '../ledger/sqlite/sqlite-event-store.js';
 import { statusOf, type Projection, type ProjectionEntry, type ProjectionStatus } from './projection.js';
 import { createProjections } from './projections.registry.js';
 
 /**
- * Where a rebuild reads the log: the event store itself, its read-only reader (`SqliteEventStoreReader`), or
- * the lean SQLite batch reader (`LeanEntryReader`). All read global positions, in order, from position 0.
+ * Where a rebuild reads the log: the event store itself or its read-only reader (`SqliteEventStoreReader`).
+ * Both read global positions, in order, from position 0.
  */
 export interface RebuildSource {
   /** Number of integrated entries. */
@@ -14,11 +14,37 @@ export interface RebuildSource {
   /** Up to `limit` entries at positions ≥ `fromPosition`, in position order. */
   readAll(fromPosition: number, limit: number): Promise<ProjectionEntry[]>;
   /**
-   * Optional, preferred when present: the same entries as `[position, entry JSON]` rows, unparsed. The rebuild
-   * then parses each entry right before applying it, so that at most one parsed entry is alive at a time
-   * (a parsed batch alive across a young-generation GC would be copied, for nothing).
+   * Optional, preferred when present (`EventStore.readEntryJson`): the same entries as `[position, entry JSON]`
+   * rows, unparsed. The rebuild then parses each entry right before applying it, so that at most one parsed
+   * entry is alive at a time (a parsed batch alive across a young-generation GC would be copied, for nothing).
    */
-  readJson?(fromPosition: number, limit: number): readonly (readonly [number, string])[];
+  readEntryJson?(fromPosition: number, limit: number): readonly (readonly [number, string])[];
+}
+
+/**
+ * Folds the rows from `fromPosition` up to (not including) `toPosition`, batch by batch, parsing each row right
+ * before `apply` gets it; stops early when `apply` returns false or the rows run out. Returns the next position.
+ * The one loop of a rebuild and of the live projections' start (`ProjectionHost.preload`).
+ */
+export function foldEntryRows(
+  readRows: (fromPosition: number, limit: number) => readonly (readonly [number, string])[],
+  fromPosition: number,
+  toPosition: number,
+  apply: (entry: ProjectionEntry) => boolean,
+  onBatch?: (next: number) => void,
+): number {
+  let next = fromPosition;
+  while (next < toPosition) {
+    const rows = readRows(next, Math.min(REBUILD_BATCH, toPosition - next));
+    if (rows.length === 0) break;
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
+      if (!apply({ position: row[0], entry: JSON.parse(row[1]) as SignedEntry })) return row[0];
+      next = row[0] + 1;
+    }
+    onBatch?.(next);
+  }
+  return next;
 }
 
 export interface RebuildResult {
@@ -58,29 +84,24 @@ export async function rebuildProjections(
   const started = process.hrtime.bigint();
   const count = projections.length;
   let next = 0;
-  while (next < total) {
-    const limit = Math.min(REBUILD_BATCH, total - next);
-    // Entry by entry over the projections (as the live host does): the projections' shared event parser then
-    // parses each entry once (it caches the last one).
-    if (source.readJson !== undefined) {
-      const rows = source.readJson(next, limit);
-      if (rows.length === 0) break;
-      for (let i = 0; i < rows.length; i++) {
-        const row = rows[i]!;
-        const entry: ProjectionEntry = { position: row[0], entry: JSON.parse(row[1]) as SignedEntry };
-        for (let p = 0; p < count; p++) projections[p]!.apply(entry);
-      }
-      next = rows[rows.length - 1]![0] + 1;
-    } else {
-      const batch = await source.readAll(next, limit);
+  const readRows = source.readEntryJson?.bind(source);
+  if (readRows !== undefined) {
+    // Entry by entry over the projections (as the live host does).
+    next = foldEntryRows(readRows, 0, total, (entry) => {
+      for (let p = 0; p < count; p++) projections[p]!.apply(entry);
+      return true;
+    }, onProgress === undefined ? undefined : (reached) => onProgress(reached, total));
+  } else {
+    while (next < total) {
+      const batch = await source.readAll(next, Math.min(REBUILD_BATCH, total - next));
       if (batch.length === 0) break;
       for (let i = 0; i < batch.length; i++) {
         const entry = batch[i]!;
         for (let p = 0; p < count; p++) projections[p]!.apply(entry);
       }
       next = batch[batch.length - 1]!.position + 1;
+      onProgress?.(next, total);
     }
-    onProgress?.(next, total);
   }
   for (const projection of projections) projection.settle?.();
   const folded = process.hrtime.bigint();
@@ -102,7 +123,7 @@ export async function rebuildDataDir(
   onProgress?: (applied: number, total: number) => void,
   options: { digests?: boolean } = {},
 ): Promise<RebuildResult> {
-  const reader = LeanEntryReader.open(dataPaths(dataDir).database);
+  const reader = SqliteEventStore.openReadOnly(dataPaths(dataDir).database);
   try {
     return await rebuildProjections(reader, createProjections().all, onProgress, options);
   } finally {

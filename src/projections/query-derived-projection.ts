@@ -42,8 +42,9 @@ export abstract class QueryDerivedProjection extends FoldProjection {
 
   override apply(integrated: ProjectionEntry): void {
     // Checked before the fold: running ahead of a shared source is the caller's mistake, like an entry out of
-    // order, and breaks nothing (a failure inside `fold` would break this projection for good).
-    if (!this.ownsTrees && integrated.position === this.position) this.trees.foldedAt(integrated.position);
+    // order, and breaks nothing (a failure inside `fold` would break this projection for good). `fold` then
+    // reads what the source folded without checking again.
+    if (!this.ownsTrees && integrated.position === this.position) this.trees.assertAppliedLast(integrated.position);
     super.apply(integrated);
   }
 
@@ -63,7 +64,7 @@ export abstract class QueryDerivedProjection extends FoldProjection {
         throw error;
       }
     }
-    const query = this.trees.foldedAt(integrated.position);
+    const query = this.trees.lastFoldedAt(integrated.position);
     if (query !== null && notDerived.has(query.event.type)) return false;
     return this.foldDerived(integrated, query as FoldedForDerived | null);
   }

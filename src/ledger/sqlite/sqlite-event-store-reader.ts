@@ -10,7 +10,7 @@ import { SqliteCheckpointStore } from './sqlite-checkpoint-store.js';
 import { SqliteEntryReader, type EntryJsonRow } from './sqlite-entry-reader.js';
 
 /**
- * A read-only view of a store file for offline readers (CLI export and verify). It never writes — not even
+ * A read-only view of a store file for offline readers (CLI export, verify and rebuild). It never writes — not even
  * migrations — so it can read a file a running service holds open (WAL lets readers and the writer proceed
  * together), and every read sees only committed entries.
  */
@@ -54,6 +54,11 @@ export class SqliteEventStoreReader {
 
   async readAll(fromPosition: number, limit: number, options: ReadAllOptions = {}): Promise<IntegratedEntry[]> {
     return this.reader.readAll(fromPosition, limit, options);
+  }
+
+  /** Up to `limit` rows from `fromPosition` on, `[position, entry JSON]` as stored (a projection rebuild's read). */
+  readEntryJson(fromPosition: number, limit: number): [number, string][] {
+    return this.reader.readEntryJson(fromPosition, limit);
   }
 
   async readStream(stream: string, fromRevision = 0): Promise<IntegratedEntry[]> {

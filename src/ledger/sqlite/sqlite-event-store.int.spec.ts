@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -308,8 +308,11 @@ describe('SqliteEventStore (SQLite specifics)', () => {
     store = await SqliteEventStore.open({ path, signer: signerFor(key) });
   });
 
-  it('refuses to open a missing file read-only', () => {
+  it('refuses to open read-only a missing file, or one that is no ida-ledger store', () => {
     expect(() => SqliteEventStore.openReadOnly(join(folder, 'missing.db'))).toThrow(expect.objectContaining({ code: 'LEDGER.STORE_NOT_FOUND' }));
+    const notAStore = join(folder, 'empty.db');
+    writeFileSync(notAStore, '');
+    expect(() => SqliteEventStore.openReadOnly(notAStore)).toThrow(expect.objectContaining({ code: 'LEDGER.NOT_AN_EVENT_STORE' }));
   });
 
   it('rejects malformed append requests with LEDGER.INVALID_APPEND and appends nothing', async () => {

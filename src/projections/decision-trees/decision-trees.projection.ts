@@ -67,11 +67,10 @@ export class DecisionTreesProjection extends FoldProjection {
   }
 
   /**
-   * For a projection derived from this one, right after this one applied the entry at `position`: the query
-   * event it folded there, or null when that entry is no query event. Valid until the next `apply` (the object
-   * is reused). Throws `PROJECTION.SOURCE_OUT_OF_STEP` unless `position` is the entry applied last.
+   * Throws `PROJECTION.SOURCE_OUT_OF_STEP` (or this projection's failure) unless the entry at `position` is the
+   * one this projection applied last: a projection derived from it is applied right after it, entry by entry.
    */
-  foldedAt(position: number): FoldedQueryEvent | null {
+  assertAppliedLast(position: number): void {
     this.assertHealthy();
     if (this.position !== position + 1)
       throw new LedgerError(
@@ -80,6 +79,13 @@ export class DecisionTreesProjection extends FoldProjection {
         `${this.name} is at position ${this.position}, not right after ${position}: a derived projection is applied after its source, entry by entry`,
         { projection: this.name, position: this.position, expected: position + 1 },
       );
+  }
+
+  /**
+   * Right after this projection applied the entry at `position` (`assertAppliedLast`): the query event it folded
+   * there, or null when that entry is no query event. Valid until the next `apply` (the object is reused).
+   */
+  lastFoldedAt(position: number): FoldedQueryEvent | null {
     return this.last.position === position ? (this.last as FoldedQueryEvent) : null;
   }
 
