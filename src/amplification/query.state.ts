@@ -172,6 +172,14 @@ export function queryExists(state: QueryState): state is ExistingQueryState {
 }
 
 /** The answer that counts now: the last override's, else the original; undefined while unanswered. */
+/** A job of the query and the node it is on (`jobs` says where, the node holds it); undefined when unknown. */
+export function jobOf(state: ExistingQueryState, jobId: string): { node: QueryNode; job: InferenceJob } | undefined {
+  const nodeId = state.jobs.get(jobId);
+  const node = nodeId === undefined ? undefined : state.nodes.get(nodeId);
+  const job = node?.jobs.find((j) => j.jobId === jobId);
+  return job === undefined ? undefined : { node: node!, job };
+}
+
 export function currentAnswer(node: QueryNode): string | undefined {
   const last = node.overrides[node.overrides.length - 1];
   return last !== undefined ? last.answer : node.answer?.text;

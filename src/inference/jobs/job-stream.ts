@@ -2,7 +2,7 @@
  * A job's query stream as the inference deciders read it: the amplification state (is the job pending,
  * authorised, of which node) and the lease fold (who holds it under which grant). Plain TypeScript.
  */
-import { rehydrate, type ExistingQueryState, type InferenceJob, type QueryState } from '../../amplification/query.state.js';
+import { jobOf, rehydrate, type ExistingQueryState, type InferenceJob, type QueryState } from '../../amplification/query.state.js';
 import { LedgerError } from '../../common/ledger-error.js';
 import { foldJobLeases, leaseStateOf, type JobLeaseState } from './job-leases.js';
 
@@ -32,8 +32,7 @@ export function jobNotFound(jobId: string): LedgerError {
 export function locateJob(state: JobStreamState, jobId: string): LocatedJob {
   const query = state.query;
   if (query.status === 'none') throw jobNotFound(jobId);
-  const nodeId = query.jobs.get(jobId);
-  const job = nodeId === undefined ? undefined : query.nodes.get(nodeId)?.jobs.find((j) => j.jobId === jobId);
-  if (nodeId === undefined || job === undefined) throw jobNotFound(jobId);
-  return { query, job, nodeId, lease: leaseStateOf(state.leases, jobId) };
+  const found = jobOf(query, jobId);
+  if (found === undefined) throw jobNotFound(jobId);
+  return { query, job: found.job, nodeId: found.node.nodeId, lease: leaseStateOf(state.leases, jobId) };
 }

@@ -14,6 +14,7 @@
  * event is parsed and checked there once). Walks (`lineage`) keep adjacency lists both ways and run an iterative, generation-by-generation BFS with a
  * visited set, so a 1,000-generation chain answers in about a millisecond.
  */
+import { jobOf } from '../../amplification/query.state.js';
 import { CanonicalArrayDigest, compareStrings, fastCanonicalJson } from '../canonical-digest.js';
 import { parseProjectedEvent, type ProxyStage } from '../projected-events.js';
 import { assertNever, type ProjectionEntry } from '../projection.js';
@@ -156,7 +157,7 @@ export class LineageProjection extends QueryDerivedProjection {
         case 'InferenceCompleted': {
           // The decision trees checked the job (requested on this node, pending, of this proxy version).
           const d = event.data;
-          const job = state.nodes.get(state.jobs.get(d.jobId)!)!.jobs.find((j) => j.jobId === d.jobId)!;
+          const { job } = jobOf(state, d.jobId)!;
           if (!job.ensemble && d.confidence >= state.confidenceThreshold) this.answeredBy(state.tenant, state.queryId, 'proxy', job.proxyVersionId);
           return true;
         }

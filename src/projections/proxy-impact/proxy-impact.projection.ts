@@ -12,7 +12,7 @@
  * tree when asked. Both flags follow from the node's tree alone: a node takes no proxy result once escalated
  * (pending jobs are abandoned, only a human may take it over), and an override needs an answer first.
  */
-import type { ExistingQueryState, InferenceJob, QueryNode } from '../../amplification/query.state.js';
+import { jobOf, type ExistingQueryState, type InferenceJob, type QueryNode } from '../../amplification/query.state.js';
 import { CanonicalArrayDigest, compareStrings, sortedStrings } from '../canonical-digest.js';
 import type { RunStatus } from '../lineage/lineage.projection.js';
 import { parseProjectedEvent } from '../projected-events.js';
@@ -77,9 +77,8 @@ export class ProxyImpactProjection extends QueryDerivedProjection {
       switch (event.type) {
         case 'InferenceCompleted': {
           // The decision trees checked the job: requested on this node, pending until now, of this proxy version.
-          const nodeId = state.jobs.get(event.data.jobId)!;
-          const job = jobOf(state.nodes.get(nodeId)!, event.data.jobId);
-          push(this.tenant(state.tenant).answers, job.proxyVersionId, state.queryId, nodeId, job.jobId, integrated.position);
+          const { node, job } = jobOf(state, event.data.jobId)!;
+          push(this.tenant(state.tenant).answers, job.proxyVersionId, state.queryId, node.nodeId, job.jobId, integrated.position);
           return true;
         }
         case 'AmplificationQueryOpened':
@@ -162,7 +161,7 @@ export class ProxyImpactProjection extends QueryDerivedProjection {
       const nodeId = refs[i + 1] as string;
       const jobId = refs[i + 2] as string;
       const state = this.trees.stateOf(QUERY_STREAM + queryId)!;
-      answers.push(answerView(state, state.nodes.get(nodeId)!, jobId, refs[i + 3] as number));
+      answers.push(answerView(state, jobOf(state, jobId)!, refs[i + 3] as number));
     }
     const answeredIn = new Set(answers.map((answer) => answer.queryId));
     const runQueries = new Map<string, string[]>();
@@ -176,12 +175,8 @@ export class ProxyImpactProjection extends QueryDerivedProjection {
   }
 }
 
-function jobOf(node: QueryNode, jobId: string): InferenceJob {
-  return node.jobs.find((job) => job.jobId === jobId)!;
-}
-
-function answerView(state: ExistingQueryState, node: QueryNode, jobId: string, position: number): ImpactAnswer {
-  const job = jobOf(node, jobId);
+function answerView(state: ExistingQueryState, { node, job }: { node: QueryNode; job: InferenceJob }, position: number): ImpactAnswer {
+  const jobId = job.jobId;
   const result = job.result!;
   // The node's answer is this job's (a single proxy), or its ensemble's vote with this job among the members.
   const accepted =
