@@ -40,21 +40,31 @@ const strOrNull = (v: unknown): v is string | null => v === null || typeof v ===
 const finiteOrNull = (v: unknown): v is number | null => v === null || finite(v);
 const oneOf = <T extends string>(v: unknown, allowed: readonly T[]): v is T => typeof v === 'string' && (allowed as readonly string[]).includes(v);
 
-/** Type → readable schema versions handled here (others go to the amplification parser). */
-const LEAN: ReadonlyMap<string, readonly number[]> = new Map([
-  ['AmplificationQueryOpened', [1, 2, 3]],
-  ['SubqueriesDelegated', [1]],
-  ['HumanAnswerRecorded', [1]],
-  ['AnswerComposed', [1]],
-  ['HumanOverrideRecorded', [1]],
-  ['QueryCompleted', [1]],
-  ['QueryStopped', [1]],
-  ['NodeAssigned', [1]],
-  ['InferenceRequested', [1, 2]],
-  ['InferenceCompleted', [1]],
-  ['EnsembleAnswerAggregated', [1]],
-  ['EscalatedToHuman', [1]],
-]);
+/**
+ * Type → readable schema versions handled here (others go to the amplification parser), and the type name as
+ * this module's own constant. The parsed event carries that constant, not the entry's string: a type name
+ * JSON.parse made is a fresh, non-internalized string, and every `switch` over the event's type downstream
+ * (the fold, the projections derived from it) would compare it character by character against each case.
+ * The constant is internalized, so those comparisons are pointer comparisons.
+ */
+const LEAN: ReadonlyMap<string, { type: string; schemas: readonly number[] }> = new Map(
+  (
+    [
+      ['AmplificationQueryOpened', [1, 2, 3]],
+      ['SubqueriesDelegated', [1]],
+      ['HumanAnswerRecorded', [1]],
+      ['AnswerComposed', [1]],
+      ['HumanOverrideRecorded', [1]],
+      ['QueryCompleted', [1]],
+      ['QueryStopped', [1]],
+      ['NodeAssigned', [1]],
+      ['InferenceRequested', [1, 2]],
+      ['InferenceCompleted', [1]],
+      ['EnsembleAnswerAggregated', [1]],
+      ['EscalatedToHuman', [1]],
+    ] as const
+  ).map(([type, schemas]) => [type, { type, schemas }]),
+);
 
 /** The upcast input digest of the last schema-1 request (the jobs of an ensemble share their question). */
 let lastQuestion: string | null = null;
@@ -71,10 +81,10 @@ export function leanRecordedQueryEvent(entry: {
   meta: unknown;
   revision: number;
 }): RecordedQueryEvent | undefined {
-  const type = entry.type;
   const schema = entry.schema;
-  const schemas = LEAN.get(type);
-  if (schemas === undefined || !schemas.includes(schema)) return undefined;
+  const lean = LEAN.get(entry.type);
+  if (lean === undefined || !lean.schemas.includes(schema)) return undefined;
+  const type = lean.type;
   const d = entry.data;
   const meta = entry.meta as Obj | null;
   if (!plain(d) || !plain(meta)) return undefined;

@@ -14,7 +14,7 @@
  * event is parsed and checked there once). Walks (`lineage`) keep adjacency lists both ways and run an iterative, generation-by-generation BFS with a
  * visited set, so a 1,000-generation chain answers in about a millisecond.
  */
-import { jobOf } from '../../amplification/query.state.js';
+import { jobOnNode } from '../../amplification/query.state.js';
 import { CanonicalArrayDigest, compareStrings, fastCanonicalJson } from '../canonical-digest.js';
 import { parseProjectedEvent, type ProxyStage } from '../projected-events.js';
 import { assertNever, type ProjectionEntry } from '../projection.js';
@@ -60,6 +60,12 @@ interface GraphNode {
   in: GraphEdge[];
   /** For a node with many edges out: the kinds of edge (bits) to each node it links to, to keep each edge once. */
   linked: Map<GraphNode, number> | null;
+  /**
+   * The target and kind of the last edge added from this node: a query's answers mostly come from the same
+   * human or proxy, so most links repeat the last one and are dismissed without reading the edges.
+   */
+  lastTo: GraphNode | null;
+  lastBit: number;
   proxy: { name: string; version: string; stage: ProxyStage; source: 'distillation' | 'imported' } | null;
   run: { status: RunStatus } | null;
 }
@@ -99,7 +105,7 @@ class TenantGraph {
     const nodes = this.byKind[kind];
     let node = nodes.get(id);
     if (node === undefined) {
-      node = { kind, id, out: EMPTY, in: EMPTY, linked: null, proxy: null, run: null };
+      node = { kind, id, out: EMPTY, in: EMPTY, linked: null, lastTo: null, lastBit: 0, proxy: null, run: null };
       nodes.set(id, node);
     }
     return node;
@@ -117,6 +123,7 @@ class TenantGraph {
   /** Adds the edge unless it is there already (each edge is kept once). */
   link(from: GraphNode, kind: LineageEdgeKind, to: GraphNode): void {
     const bit = EDGE_BIT[kind];
+    if (from.lastTo === to && from.lastBit === bit) return;
     if (from.linked !== null) {
       const bits = from.linked.get(to) ?? 0;
       if ((bits & bit) !== 0) return;
@@ -124,6 +131,8 @@ class TenantGraph {
     } else {
       for (const edge of from.out) if (edge.to === to && edge.kind === kind) return;
     }
+    from.lastTo = to;
+    from.lastBit = bit;
     const edge: GraphEdge = { kind, from, to };
     from.out = append(from.out, edge);
     to.in = append(to.in, edge);
@@ -157,7 +166,7 @@ export class LineageProjection extends QueryDerivedProjection {
         case 'InferenceCompleted': {
           // The decision trees checked the job (requested on this node, pending, of this proxy version).
           const d = event.data;
-          const { job } = jobOf(state, d.jobId)!;
+          const { job } = jobOnNode(state, d.nodeId, d.jobId)!;
           if (!job.ensemble && d.confidence >= state.confidenceThreshold) this.answeredBy(state.tenant, state.queryId, 'proxy', job.proxyVersionId);
           return true;
         }

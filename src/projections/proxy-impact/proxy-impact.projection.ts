@@ -12,7 +12,7 @@
  * tree when asked. Both flags follow from the node's tree alone: a node takes no proxy result once escalated
  * (pending jobs are abandoned, only a human may take it over), and an override needs an answer first.
  */
-import { jobOf, type ExistingQueryState, type InferenceJob, type QueryNode } from '../../amplification/query.state.js';
+import { jobOf, jobOnNode, type ExistingQueryState, type InferenceJob, type QueryNode } from '../../amplification/query.state.js';
 import { CanonicalArrayDigest, compareStrings, sortedStrings } from '../canonical-digest.js';
 import type { RunStatus } from '../lineage/lineage.projection.js';
 import { parseProjectedEvent } from '../projected-events.js';
@@ -77,7 +77,7 @@ export class ProxyImpactProjection extends QueryDerivedProjection {
       switch (event.type) {
         case 'InferenceCompleted': {
           // The decision trees checked the job: requested on this node, pending until now, of this proxy version.
-          const { node, job } = jobOf(state, event.data.jobId)!;
+          const { node, job } = jobOnNode(state, event.data.nodeId, event.data.jobId)!;
           push(this.tenant(state.tenant).answers, job.proxyVersionId, state.queryId, node.nodeId, job.jobId, integrated.position);
           return true;
         }
