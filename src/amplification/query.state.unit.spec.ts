@@ -14,6 +14,8 @@ import {
   decisionTree,
   evolve,
   initialQueryState,
+  jobOf,
+  jobOnNode,
   nodeStatus,
   rehydrate,
   replay,
@@ -247,6 +249,17 @@ describe('evolve: assignment, inference, escalation', () => {
     ]);
     expect(nodeStatus(n1)).toBe('assigned');
     expect(state.jobs).toEqual(new Map([['j-1', 'n-1']]));
+  });
+
+  it('given a requested job, jobOf finds it through the query\'s index and jobOnNode through the node an event names', () => {
+    const state = existing(given(...history.proxyPending()));
+    const n1 = node(state, 'n-1');
+    expect(jobOf(state, 'j-1')).toEqual({ node: n1, job: n1.jobs[0] });
+    expect(jobOnNode(state, 'n-1', 'j-1')).toEqual({ node: n1, job: n1.jobs[0] });
+    expect(jobOf(state, 'j-unknown')).toBeUndefined();
+    // The job is on n-1: asked on another node, or an unknown one, there is none.
+    expect(jobOnNode(state, ROOT, 'j-1')).toBeUndefined();
+    expect(jobOnNode(state, 'n-unknown', 'j-1')).toBeUndefined();
   });
 
   it('when a node is assigned to a human, then its status is assigned, with no job', () => {

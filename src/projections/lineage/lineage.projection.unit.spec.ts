@@ -81,6 +81,21 @@ describe('LineageProjection', () => {
     expect(graph.nodes.find((n) => n.kind === 'run' && n.id === 'v2')!.run).toEqual({ status: 'completed' });
   });
 
+  it('keeps each answeredBy edge once, whether the same answerer comes back at once or after another', () => {
+    const script = new IdaScript();
+    const q = script.openQuery({ tenant: 'acme', queryId: 'q' });
+    q.delegate('q-root', ['a', 'b', 'c', 'd', 'e'].map((nodeId) => ({ nodeId, question: `sum ${nodeId}` })));
+    // alice twice in a row, then v1, then alice again after v1, then v1 again after alice; bob overrides twice.
+    q.answer('a', '1', overseer('alice')).answer('b', '2', overseer('alice'));
+    q.assignProxy('c', 'v1', 'j-c').result('c', 'v1', 'j-c', '3', 0.95);
+    q.answer('d', '4', overseer('alice'));
+    q.assignProxy('e', 'v1', 'j-e').result('e', 'v1', 'j-e', '5', 0.95);
+    q.override('a', '10', '1', overseer('bob')).override('b', '20', '2', overseer('bob'));
+    script.runStarted({ tenant: 'acme', runId: 'v2', queryIds: ['q'] }).registerProxy({ tenant: 'acme', proxyVersionId: 'v2' });
+    const graph = fold(toEntries(script.appends)).lineage('acme', 'v2', 'ancestors')!;
+    expect(answeredBy(graph, 'q').sort()).toEqual(['human:alice', 'human:bob', 'proxy:v1']);
+  });
+
   it('stops at `depth` proxy generations and says so', () => {
     const projection = fold(twoIterations());
     const graph = projection.lineage('acme', 'v2', 'ancestors', 1)!;
