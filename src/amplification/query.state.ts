@@ -357,7 +357,7 @@ export function foldInto(state: QueryState, recorded: RecordedQueryEvent, intern
     if (state.status !== 'none') throw corrupt(recorded, 'query opened twice');
     const d = recorded.data;
     // The root's question is the task (recorded twice so the root reads like every other node): one string.
-    const root = ownedNode(d.rootNodeId, null, 0, d.question === d.task ? d.task : d.question, at, by);
+    const root: OwnedNode = new FoldedNode(d.rootNodeId, null, 0, d.question === d.task ? d.task : d.question, at, by);
     const opened: OwnedState = {
       status: 'open',
       queryId: d.queryId,
@@ -400,7 +400,7 @@ export function foldInto(state: QueryState, recorded: RecordedQueryEvent, intern
       const childIds = children.map((c) => c.nodeId);
       const reused = childIds.find((id, i) => s.nodes.has(id) || childIds.indexOf(id) !== i);
       if (reused !== undefined) throw corrupt(recorded, `node id ${reused} already used`);
-      for (const child of children) s.nodes.set(child.nodeId, ownedNode(child.nodeId, parent.nodeId, parent.depth + 1, child.question, at, by));
+      for (const child of children) s.nodes.set(child.nodeId, new FoldedNode(child.nodeId, parent.nodeId, parent.depth + 1, child.question, at, by));
       parent.children = childIds;
       break;
     }
@@ -583,10 +583,6 @@ function questionInputOf(input: JsonValue, question: string): JsonValue {
   let members = 0;
   for (const key in input) if (Object.hasOwn(input, key) && ++members > 1) return input;
   return { question };
-}
-
-function ownedNode(nodeId: string, parentId: string | null, depth: number, question: string, at: string, by: Actor): OwnedNode {
-  return new FoldedNode(nodeId, parentId, depth, question, at, by);
 }
 
 // The records `foldInto` creates for every event are instances of these classes, not object literals. Their
