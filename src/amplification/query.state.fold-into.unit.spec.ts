@@ -40,13 +40,14 @@ const tree = (state: QueryState): string | null => (state.status === 'none' ? nu
  * Applies `events` with both folds, event by event, and checks they agree; stops at the first refusal (both
  * must refuse it alike, and `foldInto` must leave its state unchanged). Returns how many events applied.
  */
-function expectSameFold(events: readonly RecordedQueryEvent[], interner?: FoldInterner): number {
+function expectSameFold(events: readonly RecordedQueryEvent[], interner?: FoldInterner, adopt = false): number {
   let reference: QueryState = initialQueryState;
   let owned: QueryState = initialQueryState;
   for (let i = 0; i < events.length; i++) {
     const before = tree(owned);
     const expected = attempt(() => evolve(reference, events[i]!));
-    const actual = attempt(() => foldInto(owned, events[i]!, interner));
+    // An adopted event is the fold's to keep: hand it a copy of its own, as a parser would.
+    const actual = attempt(() => foldInto(owned, adopt ? structuredClone(events[i]!) : events[i]!, interner, adopt));
     if ('error' in expected) {
       expect(actual).toEqual(expected);
       expect(tree(owned)).toBe(before);
@@ -221,6 +222,7 @@ describe('foldInto', () => {
       const events = record(given);
       expect(expectSameFold(events)).toBe(events.length);
       expect(expectSameFold(events, new FoldInterner())).toBe(events.length);
+      expect(expectSameFold(events, new FoldInterner(), true)).toBe(events.length);
     }
   });
 
@@ -229,9 +231,9 @@ describe('foldInto', () => {
     let refused = 0;
     const types = new Set<string>();
     fc.assert(
-      fc.property(fc.array(fc.nat({ max: 1 << 16 }), { minLength: 1, maxLength: 80, size: 'max' }), fc.boolean(), (choices, interned) => {
+      fc.property(fc.array(fc.nat({ max: 1 << 16 }), { minLength: 1, maxLength: 80, size: 'max' }), fc.boolean(), fc.boolean(), (choices, interned, adopt) => {
         const events = history$(choices);
-        const n = expectSameFold(events, interned ? new FoldInterner() : undefined);
+        const n = expectSameFold(events, interned ? new FoldInterner() : undefined, adopt);
         applied += n;
         for (const e of events.slice(0, n)) types.add(e.type);
         if (n < events.length) refused++;
@@ -256,6 +258,22 @@ describe('foldInto', () => {
     expect(x.openedBy).toEqual(pipeline);
     expect(Object.isFrozen(x.openedBy)).toBe(true);
     expect(decisionTree(x)).toEqual(decisionTree(events.reduce<QueryState>(evolve, initialQueryState)));
+  });
+
+  it('keeps an adopted event\'s assignee itself; without adoption, a copy', () => {
+    const interner = new FoldInterner();
+    const events = record(history.proxyAnswered());
+    const assigned = events.findIndex((event) => event.type === 'NodeAssigned');
+    const copied = events.slice(0, assigned + 1).reduce<QueryState>((state, event) => foldInto(state, event, interner), initialQueryState);
+    let adopted: QueryState = initialQueryState;
+    const own = events.slice(0, assigned + 1).map((event) => structuredClone(event));
+    for (const event of own) adopted = foldInto(adopted, event, interner, true);
+    const event = own[assigned]! as Extract<RecordedQueryEvent, { type: 'NodeAssigned' }>;
+    const nodeOf = (state: QueryState) => (state as ExistingQueryState).nodes.get(event.data.nodeId)!;
+    expect(nodeOf(adopted).assignments[0]!.assignee).toBe(event.data.assignee);
+    expect(nodeOf(copied).assignments[0]!.assignee).not.toBe((events[assigned] as typeof event).data.assignee);
+    expect(nodeOf(adopted).assignments[0]!.assignee).toEqual(nodeOf(copied).assignments[0]!.assignee);
+    expect(decisionTree(adopted)).toEqual(decisionTree(copied));
   });
 
   it('refuses a state it did not build (updating a shared immutable state in place would change others)', () => {

@@ -273,6 +273,16 @@ function* parsedQueryEvents(entries: Iterable<RecordableEntry>): Generator<Recor
 export class FoldInterner {
   private readonly actors = new Map<string, Map<string, Actor>>();
   private readonly strings = new Map<string, string>();
+  /**
+   * The last values handed out, compared before the maps: the strings of a parsed event are fresh, and a Map
+   * lookup hashes every character of one, while comparing it with a recent value of another length costs
+   * nothing and one of the same length stops at the first difference (events of one append, and the queries
+   * a pipeline runs side by side, repeat the same actors, tenants and proxy versions).
+   */
+  private readonly recentActors: Actor[] = [];
+  private readonly recentStrings: string[] = [];
+  private nextActor = 0;
+  private nextString = 0;
   private lastAt = '';
   private count = 0;
 
@@ -280,15 +290,23 @@ export class FoldInterner {
 
   /** The shared (frozen) copy of an actor. */
   actor(actor: Actor): Actor {
+    const recent = this.recentActors;
+    for (let i = 0; i < recent.length; i++) {
+      const candidate = recent[i]!;
+      if (candidate.sub === actor.sub && candidate.role === actor.role) return candidate;
+    }
     let bySub = this.actors.get(actor.role);
     let shared = bySub?.get(actor.sub);
-    if (shared !== undefined) return shared;
-    shared = Object.freeze(copyActor(actor));
-    if (this.count < this.limit) {
-      if (bySub === undefined) this.actors.set(actor.role, (bySub = new Map()));
-      bySub.set(actor.sub, shared);
-      this.count++;
+    if (shared === undefined) {
+      shared = Object.freeze(copyActor(actor));
+      if (this.count < this.limit) {
+        if (bySub === undefined) this.actors.set(actor.role, (bySub = new Map()));
+        bySub.set(actor.sub, shared);
+        this.count++;
+      }
     }
+    recent[this.nextActor] = shared;
+    this.nextActor = (this.nextActor + 1) % RECENT;
     return shared;
   }
 
@@ -297,13 +315,19 @@ export class FoldInterner {
 
   /** The shared instance of a string that recurs across queries (a tenant, a proxy version, a digest). */
   string(value: string): string {
-    const shared = this.strings.get(value);
-    if (shared !== undefined) return shared;
-    if (this.count < this.limit) {
-      this.strings.set(value, value);
-      this.count++;
+    const recent = this.recentStrings;
+    for (let i = 0; i < recent.length; i++) if (recent[i] === value) return recent[i]!;
+    let shared = this.strings.get(value);
+    if (shared === undefined) {
+      shared = value;
+      if (this.count < this.limit) {
+        this.strings.set(value, value);
+        this.count++;
+      }
     }
-    return value;
+    recent[this.nextString] = shared;
+    this.nextString = (this.nextString + 1) % RECENT;
+    return shared;
   }
 
   /** `recordedAt`: the events of one append, consecutive in the log, share it. */
@@ -313,6 +337,9 @@ export class FoldInterner {
     return value;
   }
 }
+
+/** How many recent actors and strings `FoldInterner` compares before its maps. */
+const RECENT = 4;
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 type OwnedJob = Writable<InferenceJob>;
@@ -345,11 +372,15 @@ function append<T>(list: T[], item: T): T[] {
  * recurring values are shared through `interner`. For read models that own their states and never hand
  * them out for keeping; the command side keeps the immutable `evolve`/`replay`.
  *
+ * `adopt`: the caller hands `recorded` over (a freshly parsed event it never reads or changes again): the state
+ * may then keep the event's own objects (an assignee) instead of copies, with their recurring strings interned in
+ * place — one object fewer per assignment for a read model that keeps every query.
+ *
  * On a refusal (`QUERY.CORRUPT_STREAM`) the state is left as it was (every check runs before any change).
  * Throws a `TypeError` for a state not built by `foldInto`: updating a shared immutable state in place would
  * change other states too.
  */
-export function foldInto(state: QueryState, recorded: RecordedQueryEvent, interner?: FoldInterner): ExistingQueryState {
+export function foldInto(state: QueryState, recorded: RecordedQueryEvent, interner?: FoldInterner, adopt = false): ExistingQueryState {
   const by = interner === undefined ? copyActor(recorded.meta.actor) : interner.actor(recorded.meta.actor);
   const at = interner === undefined ? recorded.meta.recordedAt : interner.at(recorded.meta.recordedAt);
 
@@ -460,7 +491,8 @@ export function foldInto(state: QueryState, recorded: RecordedQueryEvent, intern
       const reused = reusedJobId(assignee, s.jobs);
       if (reused !== undefined) throw corrupt(recorded, `job id ${reused} already used`);
       // A human assignee has no data: one shared (frozen) object for all of them.
-      const copy = assignee.kind === 'human' ? HUMAN_ASSIGNEE : copyAssignee(assignee, interner?.intern ?? same);
+      const copy =
+        assignee.kind === 'human' ? HUMAN_ASSIGNEE : adopt ? adoptAssignee(assignee, interner?.intern ?? same) : copyAssignee(assignee, interner?.intern ?? same);
       node.assignments = append(node.assignments, new FoldedAssignment(copy, by, at));
       break;
     }
@@ -472,7 +504,8 @@ export function foldInto(state: QueryState, recorded: RecordedQueryEvent, intern
       if (assignee === undefined || planned === undefined || (assignee.kind === 'ensemble') !== d.ensemble) {
         throw corrupt(recorded, `job ${d.jobId} is not one the node's assignment planned`);
       }
-      if (s.jobs.has(d.jobId)) throw corrupt(recorded, `job ${d.jobId} requested twice`);
+      // The planned id: equal to d.jobId, and hashed already by the assignment's check (d.jobId is a fresh string).
+      if (s.jobs.has(planned.jobId)) throw corrupt(recorded, `job ${d.jobId} requested twice`);
       // Ids shared with the assignment that planned the job; the question is usually the node's own.
       node.jobs = append(
         node.jobs,
@@ -578,6 +611,8 @@ export function foldInto(state: QueryState, recorded: RecordedQueryEvent, intern
  * string when it is that question: one copy of the text per node, not one more per job.
  */
 function questionInputOf(input: JsonValue, question: string): JsonValue {
+  // A frozen input is shared already (the projections' parser hands out one per recurring upcast question).
+  if (Object.isFrozen(input)) return input;
   if (input === null || typeof input !== 'object' || Array.isArray(input) || (input as { question?: unknown }).question !== question) return input;
   // Exactly one member (no array allocated per job: this runs for every request a rebuild folds).
   let members = 0;
@@ -1306,6 +1341,22 @@ function copyAssignee(assignee: Assignee, proxy: (proxyVersionId: string) => str
         method: assignee.method,
         members: assignee.members.map((m) => ({ proxyVersionId: proxy(m.proxyVersionId), jobId: m.jobId })),
       };
+    default:
+      return assertNever(assignee);
+  }
+}
+
+/** `copyAssignee` for an adopted event: the same content, in the event's own objects (strings passed through `proxy` in place). */
+function adoptAssignee(assignee: Assignee, proxy: (proxyVersionId: string) => string): Assignee {
+  switch (assignee.kind) {
+    case 'human':
+      return assignee;
+    case 'proxy':
+      (assignee as Writable<typeof assignee>).proxyVersionId = proxy(assignee.proxyVersionId);
+      return assignee;
+    case 'ensemble':
+      for (const member of assignee.members) (member as Writable<typeof member>).proxyVersionId = proxy(member.proxyVersionId);
+      return assignee;
     default:
       return assertNever(assignee);
   }

@@ -36,19 +36,20 @@ export interface FoldedQueryEvent {
   readonly state: ExistingQueryState;
 }
 
-interface QuerySlot {
-  state: QueryState;
-  /** `sha256:` of the canonical JSON of the rendered tree; null until computed and after each change. */
-  digest: string | null;
-}
 
 const QUERY_STREAM = 'query-';
 
 export class DecisionTreesProjection extends FoldProjection {
   readonly name = 'decision-trees';
-  private readonly slots = new Map<string, QuerySlot>();
+  /** Per query stream, its folded state (the map is all a fold touches per event besides the state itself). */
+  private readonly states = new Map<string, ExistingQueryState>();
+  /**
+   * Per query stream, `sha256:` of the canonical JSON of its rendered tree, once computed; dropped at the
+   * query's next event. Empty through a rebuild's fold (digests come after it), so dropping costs nothing there.
+   */
+  private readonly treeDigests = new Map<string, string>();
   private readonly interner = new FoldInterner();
-  /** The slots' streams in sorted order; null after a new query arrives. */
+  /** The states' streams in sorted order; null after a new query arrives. */
   private sortedStreams: string[] | null = null;
   /** The last query event folded (one object, overwritten: derived projections read it right after `apply`). */
   private readonly last: { position: number; stream: string; event: RecordedQueryEvent | null; state: ExistingQueryState | null } = {
@@ -61,8 +62,8 @@ export class DecisionTreesProjection extends FoldProjection {
   /** The tree of a query of `tenant`, or undefined (unknown query, or another tenant's). */
   tree(tenant: string, queryId: string): DecisionTree | undefined {
     this.assertHealthy();
-    const state = this.slots.get(QUERY_STREAM + queryId)?.state;
-    if (state === undefined || state.status === 'none' || state.tenant !== tenant) return undefined;
+    const state = this.states.get(QUERY_STREAM + queryId);
+    if (state === undefined || state.tenant !== tenant) return undefined;
     return decisionTree(state);
   }
 
@@ -92,13 +93,12 @@ export class DecisionTreesProjection extends FoldProjection {
   /** The folded state of a query stream (`query-<id>`), whatever its tenant; undefined when never opened. */
   stateOf(stream: string): ExistingQueryState | undefined {
     this.assertHealthy();
-    const state = this.slots.get(stream)?.state;
-    return state === undefined || state.status === 'none' ? undefined : state;
+    return this.states.get(stream);
   }
 
   /** Number of queries folded so far. */
   get queryCount(): number {
-    return this.slots.size;
+    return this.states.size;
   }
 
   protected fold(integrated: ProjectionEntry): boolean {
@@ -108,21 +108,26 @@ export class DecisionTreesProjection extends FoldProjection {
     if (typeof stream !== 'string' || !stream.startsWith(QUERY_STREAM))
       throw invalidEntry(this.name, integrated, `a query event belongs on a ${QUERY_STREAM}<id> stream, not ${String(stream)}`);
     let recorded: RecordedQueryEvent;
+    // The lean parser's events are built fresh for this call and only read afterwards: the fold may adopt them.
+    let adopt = true;
     try {
       // The lean parse, else the amplification parser (an event the lean one does not read, or a malformed one).
-      recorded = leanRecordedQueryEvent(entry) ?? parseRecordedQueryEvent(entry);
+      const lean = leanRecordedQueryEvent(entry);
+      if (lean === undefined) adopt = false;
+      recorded = lean ?? parseRecordedQueryEvent(entry);
     } catch (error) {
       throw invalidEntry(this.name, integrated, error instanceof Error ? error.message : String(error), causeOf(error));
     }
-    let slot = this.slots.get(stream);
+    let state = this.states.get(stream);
     try {
-      if (slot === undefined) {
-        slot = { state: foldInto(initialQueryState, recorded, this.interner), digest: null };
-        this.slots.set(stream, slot);
+      if (state === undefined) {
+        state = foldInto(initialQueryState, recorded, this.interner, adopt);
+        this.states.set(stream, state);
         this.sortedStreams = null;
       } else {
-        slot.state = foldInto(slot.state, recorded, this.interner);
-        slot.digest = null;
+        // In place: the same state object, updated.
+        foldInto(state, recorded, this.interner, adopt);
+        if (this.treeDigests.size !== 0) this.treeDigests.delete(stream);
       }
     } catch (error) {
       throw invalidEntry(this.name, integrated, error instanceof Error ? error.message : String(error), { stream, ...causeOf(error) });
@@ -131,7 +136,7 @@ export class DecisionTreesProjection extends FoldProjection {
     last.position = integrated.position;
     last.stream = stream;
     last.event = recorded;
-    last.state = slot.state as ExistingQueryState;
+    last.state = state;
     return true;
   }
 
@@ -141,17 +146,17 @@ export class DecisionTreesProjection extends FoldProjection {
    * of that query's rendered tree.
    */
   protected *digestSteps(): Generator<void, string, void> {
-    this.sortedStreams ??= [...this.slots.keys()].sort(compareStrings);
+    this.sortedStreams ??= [...this.states.keys()].sort(compareStrings);
     const digest = new CanonicalArrayDigest();
     for (const stream of this.sortedStreams) {
-      const slot = this.slots.get(stream)!;
-      const state = slot.state;
-      if (state.status === 'none') continue;
-      if (slot.digest === null) {
-        slot.digest = sha256Digest(fastCanonicalJson(decisionTree(state)));
+      const state = this.states.get(stream)!;
+      let treeDigest = this.treeDigests.get(stream);
+      if (treeDigest === undefined) {
+        treeDigest = sha256Digest(fastCanonicalJson(decisionTree(state)));
+        this.treeDigests.set(stream, treeDigest);
         yield;
       }
-      digest.add({ queryId: state.queryId, digest: slot.digest });
+      digest.add({ queryId: state.queryId, digest: treeDigest });
     }
     return digest.finish();
   }

@@ -66,9 +66,14 @@ const LEAN: ReadonlyMap<string, { type: string; schemas: readonly number[] }> = 
   ).map(([type, schemas]) => [type, { type, schemas }]),
 );
 
-/** The upcast input digest of the last schema-1 request (the jobs of an ensemble share their question). */
-let lastQuestion: string | null = null;
-let lastDigest = '';
+/**
+ * Upcast inputs of schema-1 requests by question: the input `{question}` (frozen: one shared, immutable value)
+ * and its digest. The jobs of an ensemble share their question, and subquestions recur across queries (a task
+ * class decomposes the same way), while a SHA-256 over the canonical input costs several times the Map lookup.
+ * Bounded: emptied when full, so a log of all-distinct questions costs one lookup more per request, never memory.
+ */
+const upcastInputs = new Map<string, { input: JsonValue; digest: string }>();
+const UPCAST_INPUTS_MAX = 4096;
 
 /**
  * `parseRecordedQueryEvent(entry)` when this parser handles the entry and it is well-formed; `undefined`
@@ -169,12 +174,15 @@ function leanData(type: string, schema: number, d: Obj): { schema: number; data:
       let inputDigest: string;
       if (schema === 1) {
         // Upcaster 1 → 2 (as the amplification parser): the input was the question.
-        input = { question };
-        if (question !== lastQuestion) {
-          lastDigest = modelInputDigest(input);
-          lastQuestion = question;
+        let upcast = upcastInputs.get(question);
+        if (upcast === undefined) {
+          const shared = Object.freeze({ question });
+          upcast = { input: shared, digest: modelInputDigest(shared) };
+          if (upcastInputs.size >= UPCAST_INPUTS_MAX) upcastInputs.clear();
+          upcastInputs.set(question, upcast);
         }
-        inputDigest = lastDigest;
+        input = upcast.input;
+        inputDigest = upcast.digest;
       } else {
         const stored = d.input;
         const digest = d.inputDigest;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { isQueryEventType, parseRecordedQueryEvent, type QueryEvent } from '../../amplification/query.events.js';
+import { isQueryEventType, modelInputDigest, parseRecordedQueryEvent, type QueryEvent } from '../../amplification/query.events.js';
 import { ev, record } from '../../amplification/query.test-kit.js';
 import type { JsonValue, SignedEntry } from '../../ledger/entry.js';
 import { toEntries } from '../ida-event-script.js';
@@ -107,6 +107,24 @@ describe('leanRecordedQueryEvent', () => {
     );
     expect(accepted).toBeGreaterThan(300);
     expect(refused).toBeGreaterThan(300);
+  });
+
+  it('upcasts schema-1 requests to one shared, frozen input per question, with its digest, past the cache bound too', () => {
+    const request = entries.find((e) => e.type === 'InferenceRequested' && e.schema === 1)!;
+    const withQuestion = (question: string): Entry => ({ ...request, data: { ...(request.data as object), question } });
+    const input = (question: string) => (leanRecordedQueryEvent(withQuestion(question))!.data as { input: JsonValue; inputDigest: string });
+    const first = input('Which clause applies?');
+    const again = input('Which clause applies?');
+    expect(again.input).toBe(first.input);
+    expect(Object.isFrozen(first.input)).toBe(true);
+    expect(first).toEqual({ ...first, input: { question: 'Which clause applies?' }, inputDigest: modelInputDigest({ question: 'Which clause applies?' }) });
+    // More distinct questions than the cache keeps: each still gets its own input and digest.
+    for (let i = 0; i < 4200; i++) {
+      const question = `question ${i}?`;
+      const upcast = input(question);
+      expect(upcast.input).toEqual({ question });
+      expect(upcast.inputDigest).toBe(modelInputDigest({ question }));
+    }
   });
 
   it('leaves other types and schemas to the amplification parser', () => {
