@@ -273,6 +273,7 @@ function* parsedQueryEvents(entries: Iterable<RecordableEntry>): Generator<Recor
 export class FoldInterner {
   private readonly actors = new Map<string, Map<string, Actor>>();
   private readonly strings = new Map<string, string>();
+  private readonly limits = new Map<string, Map<string, LimitSources>>();
   /**
    * The last values handed out, compared before the maps: the strings of a parsed event are fresh, and a Map
    * lookup hashes every character of one, while comparing it with a recent value of another length costs
@@ -330,6 +331,17 @@ export class FoldInterner {
     return shared;
   }
 
+  /** The shared (frozen) `limitSources` of a query: a handful of combinations for all queries. */
+  limitSources(sources: LimitSources): LimitSources {
+    const maxDepth = this.string(sources.maxDepth) as LimitSources['maxDepth'];
+    const confidenceThreshold = this.string(sources.confidenceThreshold) as LimitSources['confidenceThreshold'];
+    let byThreshold = this.limits.get(maxDepth);
+    if (byThreshold === undefined) this.limits.set(maxDepth, (byThreshold = new Map()));
+    let shared = byThreshold.get(confidenceThreshold);
+    if (shared === undefined) byThreshold.set(confidenceThreshold, (shared = Object.freeze({ maxDepth, confidenceThreshold })));
+    return shared;
+  }
+
   /** `recordedAt`: the events of one append, consecutive in the log, share it. */
   at(value: string): string {
     if (value === this.lastAt) return this.lastAt;
@@ -355,8 +367,6 @@ type OwnedNode = Omit<Writable<QueryNode>, 'children' | 'overrides' | 'assignmen
 type OwnedState = Omit<Writable<ExistingQueryState>, 'nodes' | 'jobs'> & { nodes: Map<string, OwnedNode>; jobs: Map<string, string> };
 
 const EMPTY: never[] = Object.freeze([]) as unknown as never[];
-/** States built by `foldInto` (and so only ever updated by it). */
-const FOLDED: unique symbol = Symbol('foldInto');
 const HUMAN_ASSIGNEE: Assignee = Object.freeze({ kind: 'human' });
 
 function append<T>(list: T[], item: T): T[] {
@@ -389,33 +399,26 @@ export function foldInto(state: QueryState, recorded: RecordedQueryEvent, intern
     const d = recorded.data;
     // The root's question is the task (recorded twice so the root reads like every other node): one string.
     const root: OwnedNode = new FoldedNode(d.rootNodeId, null, 0, d.question === d.task ? d.task : d.question, at, by);
-    const opened: OwnedState = {
-      status: 'open',
-      queryId: d.queryId,
-      tenant: interner === undefined ? recorded.meta.tenant : interner.string(recorded.meta.tenant),
-      task: d.task,
-      input: d.input,
-      maxDepth: d.maxDepth,
-      confidenceThreshold: d.confidenceThreshold,
-      taskClass: d.taskClass,
-      limitSources: { maxDepth: intern(d.limitSources.maxDepth, interner), confidenceThreshold: intern(d.limitSources.confidenceThreshold, interner) },
-      dataClassification: d.dataClassification,
-      rootNodeId: root.nodeId,
-      nodes: new Map([[root.nodeId, root]]),
-      jobs: new Map(),
-      openedAt: at,
-      openedBy: by,
-      revision: recorded.revision,
-      completion: null,
-      stop: null,
-    };
-    // A non-enumerable mark: invisible to every reader (and to equality checks), cheaper than a WeakSet.
-    Object.defineProperty(opened, FOLDED, { value: true });
-    return opened as ExistingQueryState;
+    const limits = d.limitSources;
+    return new FoldedState(
+      d.queryId,
+      interner === undefined ? recorded.meta.tenant : interner.string(recorded.meta.tenant),
+      d.task,
+      taskInputOf(d.input, d.task),
+      d.maxDepth,
+      d.confidenceThreshold,
+      d.taskClass,
+      interner === undefined ? { maxDepth: limits.maxDepth, confidenceThreshold: limits.confidenceThreshold } : interner.limitSources(limits),
+      d.dataClassification,
+      root,
+      at,
+      by,
+      recorded.revision,
+    );
   }
 
   if (state.status === 'none') throw corrupt(recorded, 'event before AmplificationQueryOpened');
-  if ((state as { [FOLDED]?: true })[FOLDED] !== true) throw new TypeError('foldInto: the state was not built by foldInto');
+  if (!(state instanceof FoldedState)) throw new TypeError('foldInto: the state was not built by foldInto');
   if (recorded.meta.tenant !== state.tenant) throw corrupt(recorded, 'event of another tenant');
   if (recorded.revision <= state.revision) throw corrupt(recorded, 'revision does not increase');
   const s = state as unknown as OwnedState;
@@ -607,6 +610,17 @@ export function foldInto(state: QueryState, recorded: RecordedQueryEvent, intern
 }
 
 /**
+ * The query's input, `{task}` (what the service records when the task is all there is) built on the task string
+ * itself when it is that task: one copy of the text per query.
+ */
+function taskInputOf(input: JsonValue, task: string): JsonValue {
+  if (input === null || typeof input !== 'object' || Array.isArray(input) || (input as { task?: unknown }).task !== task) return input;
+  let members = 0;
+  for (const key in input) if (Object.hasOwn(input, key) && ++members > 1) return input;
+  return { task };
+}
+
+/**
  * The job's model input, `{question}` (the default, and every schema-1 upcast) built on the node's own question
  * string when it is that question: one copy of the text per node, not one more per job.
  */
@@ -627,6 +641,62 @@ function questionInputOf(input: JsonValue, question: string): JsonValue {
 // pre-parsed query events, 2.8–3.1 µs → 1.8–2.0 µs per event in that pass; a 100,000-entry rebuild runs 2.6%
 // fewer instructions (docs/performance.md). Fields are `declare`d and assigned in the constructor (class
 // fields proper would be defined one by one, as undefined first, on every instance).
+
+/** A state `foldInto` built (and so only ever updated by it): the class is the mark `foldInto` checks. */
+class FoldedState implements OwnedState {
+  declare status: QueryStatus;
+  declare queryId: string;
+  declare tenant: string;
+  declare task: string;
+  declare input: JsonValue;
+  declare maxDepth: number;
+  declare confidenceThreshold: number;
+  declare taskClass: string | null;
+  declare limitSources: LimitSources;
+  declare dataClassification: DataClassification;
+  declare rootNodeId: string;
+  declare nodes: Map<string, OwnedNode>;
+  declare jobs: Map<string, string>;
+  declare openedAt: string;
+  declare openedBy: Actor;
+  declare revision: number;
+  declare completion: OwnedState['completion'];
+  declare stop: OwnedState['stop'];
+  constructor(
+    queryId: string,
+    tenant: string,
+    task: string,
+    input: JsonValue,
+    maxDepth: number,
+    confidenceThreshold: number,
+    taskClass: string | null,
+    limitSources: LimitSources,
+    dataClassification: DataClassification,
+    root: OwnedNode,
+    at: string,
+    by: Actor,
+    revision: number,
+  ) {
+    this.status = 'open';
+    this.queryId = queryId;
+    this.tenant = tenant;
+    this.task = task;
+    this.input = input;
+    this.maxDepth = maxDepth;
+    this.confidenceThreshold = confidenceThreshold;
+    this.taskClass = taskClass;
+    this.limitSources = limitSources;
+    this.dataClassification = dataClassification;
+    this.rootNodeId = root.nodeId;
+    this.nodes = new Map([[root.nodeId, root]]);
+    this.jobs = new Map();
+    this.openedAt = at;
+    this.openedBy = by;
+    this.revision = revision;
+    this.completion = null;
+    this.stop = null;
+  }
+}
 
 class FoldedNode implements OwnedNode {
   declare nodeId: string;
