@@ -257,6 +257,8 @@ describe('foldInto', () => {
     expect(x.openedBy).toBe(y.openedBy);
     expect(x.openedBy).toEqual(pipeline);
     expect(Object.isFrozen(x.openedBy)).toBe(true);
+    expect(x.limitSources).toBe(y.limitSources);
+    expect(Object.isFrozen(x.limitSources)).toBe(true);
     expect(decisionTree(x)).toEqual(decisionTree(events.reduce<QueryState>(evolve, initialQueryState)));
   });
 
