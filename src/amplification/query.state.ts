@@ -404,7 +404,7 @@ export function foldInto(state: QueryState, recorded: RecordedQueryEvent, intern
       d.queryId,
       interner === undefined ? recorded.meta.tenant : interner.string(recorded.meta.tenant),
       d.task,
-      taskInputOf(d.input, d.task),
+      inputOnOwnText(d.input, 'task', d.task),
       d.maxDepth,
       d.confidenceThreshold,
       d.taskClass,
@@ -520,7 +520,7 @@ export function foldInto(state: QueryState, recorded: RecordedQueryEvent, intern
           d.ensemble,
           by,
           at,
-          questionInputOf(d.input, node.question),
+          inputOnOwnText(d.input, 'question', node.question),
           d.inputDigest,
         ),
       );
@@ -610,28 +610,19 @@ export function foldInto(state: QueryState, recorded: RecordedQueryEvent, intern
 }
 
 /**
- * The query's input, `{task}` (what the service records when the task is all there is) built on the task string
- * itself when it is that task: one copy of the text per query.
+ * An input that is exactly `{[key]: text}` — a query's `{task}` (what the service records when the task is all
+ * there is), a job's `{question}` (the default, and every schema-1 upcast) — rebuilt on the state's own `text`
+ * string: one copy of the text per query or node, not one more per input. Anything else is kept as it is, and so
+ * is a frozen input: it is shared already (the projections' parser hands out one per recurring upcast question).
  */
-function taskInputOf(input: JsonValue, task: string): JsonValue {
-  if (input === null || typeof input !== 'object' || Array.isArray(input) || (input as { task?: unknown }).task !== task) return input;
-  let members = 0;
-  for (const key in input) if (Object.hasOwn(input, key) && ++members > 1) return input;
-  return { task };
-}
-
-/**
- * The job's model input, `{question}` (the default, and every schema-1 upcast) built on the node's own question
- * string when it is that question: one copy of the text per node, not one more per job.
- */
-function questionInputOf(input: JsonValue, question: string): JsonValue {
-  // A frozen input is shared already (the projections' parser hands out one per recurring upcast question).
+function inputOnOwnText(input: JsonValue, key: 'task' | 'question', text: string): JsonValue {
   if (Object.isFrozen(input)) return input;
-  if (input === null || typeof input !== 'object' || Array.isArray(input) || (input as { question?: unknown }).question !== question) return input;
-  // Exactly one member (no array allocated per job: this runs for every request a rebuild folds).
+  if (input === null || typeof input !== 'object' || Array.isArray(input) || (input as Record<string, unknown>)[key] !== text) return input;
+  // Exactly one member (no array allocated per input: this runs for every request a rebuild folds).
   let members = 0;
-  for (const key in input) if (Object.hasOwn(input, key) && ++members > 1) return input;
-  return { question };
+  for (const member in input) if (Object.hasOwn(input, member) && ++members > 1) return input;
+  // Two literals, not a computed key: each keeps one stable shape.
+  return key === 'task' ? { task: text } : { question: text };
 }
 
 // The records `foldInto` creates for every event are instances of these classes, not object literals. Their
@@ -998,7 +989,7 @@ function step(state: QueryState, recorded: RecordedQueryEvent, owned: Owned): Ex
         status: 'pending',
         result: null,
         abandonedAt: null,
-        input: questionInputOf(d.input, node.question),
+        input: inputOnOwnText(d.input, 'question', node.question),
         inputDigest: d.inputDigest,
         gate: null,
       };

@@ -109,11 +109,11 @@ export class DecisionTreesProjection extends FoldProjection {
       throw invalidEntry(this.name, integrated, `a query event belongs on a ${QUERY_STREAM}<id> stream, not ${String(stream)}`);
     let recorded: RecordedQueryEvent;
     // The lean parser's events are built fresh for this call and only read afterwards: the fold may adopt them.
-    let adopt = true;
+    let adopt: boolean;
     try {
       // The lean parse, else the amplification parser (an event the lean one does not read, or a malformed one).
       const lean = leanRecordedQueryEvent(entry);
-      if (lean === undefined) adopt = false;
+      adopt = lean !== undefined;
       recorded = lean ?? parseRecordedQueryEvent(entry);
     } catch (error) {
       throw invalidEntry(this.name, integrated, error instanceof Error ? error.message : String(error), causeOf(error));
