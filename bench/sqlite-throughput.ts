@@ -4,8 +4,8 @@
  *  - a synchronous `crypto.sign` loop over the same signed bytes (one core): the target is ≥ 0.7× this;
  *  - the test signer (`signEntryAsync`) alone, W signatures in flight per round (what the store waits on per batch);
  *  - raw SQLite: W-row transactions with synchronous=FULL, into a bare table and into this store's schema with
- *    the store's own key patterns (v7 ids, random command ids: the commands primary key and the (stream, revision)
- *    index dirty a page per row, so this, not the number of fsyncs, is the durable-commit floor per batch).
+ *    the store's own key patterns (v7 ids, commands keyed by position, one stream per writer: the (stream, revision)
+ *    index dirties a page per stream, so this, not the number of fsyncs, is the durable-commit floor per batch).
  * Not a test. Run: `npm run build && node dist/bench/sqlite-throughput.js [seconds] [writers...]`.
  */
 import { sign as cryptoSign, randomUUID } from 'node:crypto';
@@ -91,11 +91,11 @@ function rawSqliteCommits(durationMs: number, rowsPerCommit: number, schema: 'ba
       `INSERT INTO entries (position, stream, revision, id, type, tenant, command_id, recorded_at, entry_json, leaf_hash)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    const command = db.prepare('INSERT INTO commands (tenant, command_id, stream, first_position, entry_count) VALUES (?, ?, ?, ?, 1)');
+    const command = db.prepare('INSERT INTO commands (first_position, entry_count, tenant, command_id) VALUES (?, 1, ?, ?)');
     insertRow = (position, stream, revision) => {
       const commandId = randomUUID();
       insert.run(position, stream, revision, uuidv7(), 'InferenceCompleted', 'tenant-a', commandId, '2026-11-27T12:00:00.000Z', row, hash);
-      command.run('tenant-a', commandId, stream, position);
+      command.run(position, 'tenant-a', commandId);
     };
   }
   let position = 0;

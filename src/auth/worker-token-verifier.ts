@@ -24,10 +24,44 @@ export function workerKeyOf(bearer: string, directory: WorkerKeyDirectory): Work
   return typeof kid === 'string' ? directory.byKid(kid) : undefined;
 }
 
+/** A token that passed every check once: what may change since (the key, the time) is checked again. */
+interface VerifiedWorkerToken {
+  kid: string;
+  x: string;
+  workerId: string;
+  exp: number;
+}
+
+/**
+ * Tokens verified lately, by their exact text (workers reuse a token for half its lifetime): a repeat costs a
+ * lookup instead of an EdDSA verification. Bounded; the oldest entry goes first. Only what the signature and the
+ * token's own claims settled is remembered; revocation, the key and the expiry are checked on every use.
+ */
+const VERIFIED_TOKENS_MAX = 4096;
+const verifiedTokens = new Map<string, VerifiedWorkerToken>();
+
+function rememberVerified(bearer: string, verified: VerifiedWorkerToken): void {
+  if (verifiedTokens.size >= VERIFIED_TOKENS_MAX) verifiedTokens.delete(verifiedTokens.keys().next().value!);
+  verifiedTokens.set(bearer, verified);
+}
+
+/** The principal of a token verified before with this very key, still unexpired and not too long-lived; else undefined. */
+function verifiedBefore(bearer: string, key: WorkerKey, now: Date): Principal | undefined {
+  const verified = verifiedTokens.get(bearer);
+  if (verified === undefined || verified.kid !== key.kid || verified.x !== key.publicKeyJwk.x || verified.workerId !== key.workerId) return undefined;
+  const nowSeconds = now.getTime() / 1000;
+  // jose's checks, as `jwtVerify` applied them the first time: expired once `exp` ≤ now − tolerance.
+  if (verified.exp <= nowSeconds - CLOCK_TOLERANCE_SECONDS) return undefined;
+  if (verified.exp - nowSeconds > WORKER_TOKEN_MAX_TTL_SECONDS + CLOCK_TOLERANCE_SECONDS) return undefined;
+  return { sub: key.workerId, role: 'worker', tenant: key.tenant, workerKid: key.kid };
+}
+
 export async function verifyWorkerToken(bearer: string, key: WorkerKey, now: Date = new Date()): Promise<Principal> {
   try {
     checkTokenShape(bearer);
     if (key.revoked) throw unauthenticated('the worker key is revoked');
+    const known = verifiedBefore(bearer, key, now);
+    if (known !== undefined) return known;
     const publicKey = ed25519PublicKey(key.publicKeyJwk.x);
     const { payload } = await jwtVerify(bearer, publicKey, {
       algorithms: ['EdDSA'],
@@ -43,6 +77,7 @@ export async function verifyWorkerToken(bearer: string, key: WorkerKey, now: Dat
     if (exp - now.getTime() / 1000 > WORKER_TOKEN_MAX_TTL_SECONDS + CLOCK_TOLERANCE_SECONDS) {
       throw unauthenticated('the worker token expires too far in the future');
     }
+    rememberVerified(bearer, { kid: key.kid, x: key.publicKeyJwk.x, workerId: key.workerId, exp });
     return { sub: key.workerId, role: 'worker', tenant: key.tenant, workerKid: key.kid };
   } catch (error) {
     throw verificationFailure(error);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { generateSigningKey } from '../ledger/signing-key.js';
 import { mintWorkerToken } from '../inference/worker/worker-token.js';
@@ -49,5 +49,37 @@ describe('worker self-signed tokens', () => {
     const bearer = await mintWorkerToken({ privateKey: other.privateKey, kid: other.kid, workerId: 'gpu-1', now });
     expect(workerKeyOf(bearer, directory)).toBeUndefined();
     expect(workerKeyOf('not-a-jwt', directory)).toBeUndefined();
+  });
+
+  describe('a token verified before (workers reuse theirs for half its lifetime)', () => {
+    afterEach(() => {
+      jest.restoreAllMocks();
+    });
+
+    it('is accepted again without another signature check, with the same principal', async () => {
+      const bearer = await token();
+      const first = await verifyWorkerToken(bearer, registered, now);
+      const verify = jest.spyOn(globalThis.crypto.subtle, 'verify');
+      expect(await verifyWorkerToken(bearer, registered, new Date(now.getTime() + 20_000))).toEqual(first);
+      expect(verify).not.toHaveBeenCalled();
+    });
+
+    it('is still refused once its key is revoked, once it expired, or under another key or worker', async () => {
+      const bearer = await token();
+      await verifyWorkerToken(bearer, registered, now);
+      expect(await reason(verifyWorkerToken(bearer, { ...registered, revoked: true }, now))).toMatch(/revoked/u);
+      expect(await reason(verifyWorkerToken(bearer, registered, new Date(now.getTime() + 66_000)))).toMatch(/expired/u);
+      const other = generateSigningKey();
+      expect(await reason(verifyWorkerToken(bearer, { ...registered, publicKeyJwk: other.publicJwk }, now))).toMatch(/signature/u);
+      expect(await reason(verifyWorkerToken(bearer, { ...registered, workerId: 'gpu-2' }, now))).toMatch(/not the worker/u);
+      // And the original key still accepts it: nothing above was remembered in its place.
+      expect(await verifyWorkerToken(bearer, registered, now)).toMatchObject({ sub: 'gpu-1', tenant: 'acme' });
+    });
+
+    it('takes the tenant from the key as registered now', async () => {
+      const bearer = await token();
+      await verifyWorkerToken(bearer, registered, now);
+      expect(await verifyWorkerToken(bearer, { ...registered, tenant: 'globex' }, now)).toMatchObject({ tenant: 'globex' });
+    });
   });
 });

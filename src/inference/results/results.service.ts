@@ -43,13 +43,27 @@ export class InferenceResults {
 
     const now = this.clock.now();
     const keyRing = this.ledger.keyRing;
-    const grant = await verifyGrant(body.grant, {
+    const grantCheck = verifyGrant(body.grant, {
       keys: (kid) => (keyRing.isRevoked(kid) ? undefined : keyRing.get(kid)?.publicKey),
       issuer: this.ledger.origin,
       now,
     });
-    const signer = this.signerOf(body, grant.ok ? grant.claims.sub : null);
-    const signatureValid = signer === undefined ? false : await verifyResultSignature(body as InferenceResultBody, signer.publicKeyJwk);
+    // The result signature names its key (the usual case): both verifications run at once (each waits on the
+    // crypto thread pool). Without a readable kid the signer is the grant's subject, known only after the grant.
+    const named = this.signerNamedBy(body);
+    const signatureCheck = (signer: WorkerState | undefined) =>
+      signer === undefined ? Promise.resolve(false) : verifyResultSignature(body as InferenceResultBody, signer.publicKeyJwk);
+    let grant: Awaited<typeof grantCheck>;
+    let signer: WorkerState | undefined;
+    let signatureValid: boolean;
+    if (named !== null) {
+      signer = named.signer;
+      [grant, signatureValid] = await Promise.all([grantCheck, signatureCheck(signer)]);
+    } else {
+      grant = await grantCheck;
+      signer = grant.ok ? this.index.workers.byId(grant.claims.sub) : undefined;
+      signatureValid = await signatureCheck(signer);
+    }
     const positions = await decisionPositionOf(this.store, this.index.jobs, location.queryId, body.jobId);
 
     const principal: Principal = {
@@ -87,20 +101,18 @@ export class InferenceResults {
   }
 
   /**
-   * Who signed: the registered worker whose key the signature's `kid` names (an unknown kid: nobody); without a
-   * readable kid, the grant's subject (whose key must then verify the signature).
+   * Who signed, when the signature's `kid` says: the registered worker whose key it names (an unknown kid:
+   * nobody). Null without a readable kid: the signer is then the grant's subject (whose key must verify it).
    */
-  private signerOf(body: ResultBody, grantSubject: string | null): WorkerState | undefined {
+  private signerNamedBy(body: ResultBody): { signer: WorkerState | undefined } | null {
     let kid: unknown;
     try {
       kid = body.signature === undefined ? undefined : decodeProtectedHeader(body.signature).kid;
     } catch {
       kid = undefined;
     }
-    if (typeof kid === 'string') {
-      const key = this.index.workers.byKid(kid);
-      return key === undefined ? undefined : this.index.workers.byId(key.workerId);
-    }
-    return grantSubject === null ? undefined : this.index.workers.byId(grantSubject);
+    if (typeof kid !== 'string') return null;
+    const key = this.index.workers.byKid(kid);
+    return { signer: key === undefined ? undefined : this.index.workers.byId(key.workerId) };
   }
 }

@@ -74,7 +74,7 @@ export type GrantFailureCode =
 export type GrantCheck = { ok: true; claims: GrantClaims } | { ok: false; code: GrantFailureCode; reason: string };
 
 export interface VerifyGrantOptions {
-  /** Ledger JWKS: only unrevoked Ed25519 keys are trusted. */
+  /** Ledger JWKS: only unrevoked Ed25519 keys are trusted. Read on first use (a changed JWKS is a new object). */
   jwks: LedgerJwks;
   workerId: string;
   job: LeasedJob;
@@ -98,9 +98,22 @@ function fail(code: GrantFailureCode, reason: string): GrantCheck {
   return { ok: false, code, reason };
 }
 
+/**
+ * The key set of a JWKS object, built once per object: jose imports each key of a set once, on first use, so a
+ * worker that verifies every grant against the JWKS it fetched imports the ledger's key once, not once per job.
+ * A JWKS is read when first used: new keys (or a revocation) come as a new object, as a worker's re-fetch gives.
+ */
+const keySets = new WeakMap<LedgerJwks, ReturnType<typeof createLocalJWKSet>>();
+
+function keySetOf(jwks: LedgerJwks): ReturnType<typeof createLocalJWKSet> {
+  let keys = keySets.get(jwks);
+  if (keys === undefined) keySets.set(jwks, (keys = createLocalJWKSet({ keys: trustedLedgerKeys(jwks) })));
+  return keys;
+}
+
 export async function verifyGrant(grant: string, options: VerifyGrantOptions): Promise<GrantCheck> {
   if (typeof grant !== 'string' || grant.split('.').length !== 3) return fail('GRANT_MALFORMED', 'the grant is not a compact JWS');
-  const keys = createLocalJWKSet({ keys: trustedLedgerKeys(options.jwks) });
+  const keys = options.jwks !== null && typeof options.jwks === 'object' ? keySetOf(options.jwks) : createLocalJWKSet({ keys: [] });
   let payload: Record<string, unknown>;
   try {
     ({ payload } = await jwtVerify(grant, keys, {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { generateSigningKey, type SigningKey } from '../../ledger/signing-key.js';
@@ -83,5 +83,19 @@ describe('verifyGrant', () => {
     const jwks = jwksOf({ key: ledger }, { key: other, revokedAt: '2026-01-02T00:00:00Z' });
     jwks.keys.push({ kty: 'EC', crv: 'P-256', x: 'x', kid: 'ec' });
     expect(trustedLedgerKeys(jwks).map((k) => k.kid)).toEqual([ledger.kid]);
+  });
+
+  it('imports the ledger key of a JWKS once, however many grants it checks; a new JWKS object is read anew', async () => {
+    const jwks = jwksOf({ key: ledger });
+    const grants = await Promise.all([grant(), grant(), grant()]);
+    const importKey = jest.spyOn(globalThis.crypto.subtle, 'importKey');
+    try {
+      for (const token of grants) expect(await verify(token, jwks)).toMatchObject({ ok: true });
+      expect(importKey).toHaveBeenCalledTimes(1);
+      // The ledger revoked its key: the worker's re-fetch is a new object, and the grant is refused.
+      expect(await verify(grants[0]!, jwksOf({ key: ledger, revokedAt: '2026-02-01T00:00:00Z' }))).toMatchObject({ ok: false, code: 'GRANT_KEY_UNKNOWN' });
+    } finally {
+      importKey.mockRestore();
+    }
   });
 });
