@@ -1,5 +1,5 @@
 /**
- * The short-lived JWT a worker signs itself for each request to the ledger (docs/policy-gate.md, "Workers"):
+ * The short-lived JWT a worker signs itself for its requests to the ledger (docs/policy-gate.md, "Workers"):
  * `alg: EdDSA`, `kid` = its key's RFC 7638 thumbprint, `sub` = workerId, `aud` = `ida-ledger`, `exp` at most
  * 5 minutes after `iat`. `iss` is the worker id too (a self-issued token), `jti` a random UUID.
  * A worker reuses each token for the first half of its lifetime (`WorkerTokenSource`).
