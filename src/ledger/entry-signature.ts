@@ -44,14 +44,17 @@ export function signEntry(entry: UnsignedEntry, key: SigningKey): SignedEntry {
   return { ...unsigned, sig: `${header}..${signature.toString('base64url')}` };
 }
 
-/** Signs on libuv's thread pool, so that many signatures in flight use every core. */
-export function signEntryAsync(entry: UnsignedEntry, key: SigningKey): Promise<SignedEntry> {
+/**
+ * Signs on libuv's thread pool, so that many signatures in flight use every core. `payload`: `canonicalJson` of
+ * the entry, when the caller has it already (`EntrySigner`); ignored for an entry that still carries a `sig`.
+ */
+export function signEntryAsync(entry: UnsignedEntry, key: SigningKey, payload?: string): Promise<SignedEntry> {
   if (entry.kid !== key.kid) return Promise.reject(new Error(`entry kid ${entry.kid} is not the signing key ${key.kid}`));
   const header = protectedHeaderFor(key.kid);
   const unsigned = withoutSig(entry);
   let input: Buffer;
   try {
-    input = signingInput(header, canonicalJson(unsigned));
+    input = signingInput(header, payload !== undefined && unsigned === entry ? payload : canonicalJson(unsigned));
   } catch (error) {
     return Promise.reject(error);
   }

@@ -104,6 +104,16 @@ describe('signEntry / signEntryAsync', () => {
     const againAsync = await signEntryAsync({ ...once, data: { changed: true } } as UnsignedEntry, key);
     expect(againAsync.sig).toBe(again.sig);
   });
+
+  it('signEntryAsync signs a payload the caller composed as it signs the entry; with a sig still on, the payload is ignored', async () => {
+    const entry = entryFor(key);
+    const composed = await signEntryAsync(entry, key, canonicalJson(entry));
+    expect(composed).toEqual(await signEntryAsync(entry, key));
+    expect(verifyEntrySignature(composed, key.publicKey)).toEqual({ ok: true });
+    // A signed entry handed back carries its old sig: its payload would be the wrong bytes, so it is not used.
+    const resigned = await signEntryAsync({ ...composed, data: { changed: true } } as UnsignedEntry, key, canonicalJson(entry));
+    expect(verifyEntrySignature(resigned, key.publicKey)).toEqual({ ok: true });
+  });
 });
 
 describe('jose verifies the entry JWS (DESIGN §5: "a JWS jose\'s verify accepts")', () => {

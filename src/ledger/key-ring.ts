@@ -87,11 +87,11 @@ export class KeyRing implements EntrySigner {
     return [...this.keys.values()];
   }
 
-  sign(entry: UnsignedEntry): Promise<SignedEntry> {
+  sign(entry: UnsignedEntry, payload?: string): Promise<SignedEntry> {
     if (entry.kid !== this.currentKey.kid)
       return Promise.reject(new Error(`entry kid ${entry.kid} is not the current signing key ${this.currentKey.kid}`));
     if (this.revoked.has(entry.kid)) return Promise.reject(new Error(`signing key ${entry.kid} is revoked`));
-    return signEntryAsync(entry, this.currentKey);
+    return signEntryAsync(entry, this.currentKey, payload);
   }
 
   /** Generates a new key (kept on disk when the ring has a folder) without making it current yet. */

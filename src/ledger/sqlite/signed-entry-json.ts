@@ -1,4 +1,4 @@
-import type { SignedEntry } from '../entry.js';
+import type { SignedEntry, UnsignedEntry } from '../entry.js';
 
 /**
  * RFC 8785 bytes of a signed entry, composed from the canonical JSON of its `data` and `meta` (computed once,
@@ -13,10 +13,24 @@ import type { SignedEntry } from '../entry.js';
  * against `canonicalJson` on random entries; a new entry member must be added here too (that spec fails otherwise).
  */
 export function composeSignedEntryJson(entry: SignedEntry, dataJson: string, metaJson: string): string {
+  return composeEntryJson(entry, dataJson, metaJson, `,"sig":${JSON.stringify(entry.sig)}`);
+}
+
+/**
+ * RFC 8785 bytes of an entry before it is signed (all members but `sig`): the payload its signature covers, from
+ * the same pieces and under the same preconditions as `composeSignedEntryJson` — so the store canonicalises an
+ * entry's data and meta once, for both its signature and its leaf hash.
+ */
+export function composeUnsignedEntryJson(entry: UnsignedEntry, dataJson: string, metaJson: string): string {
+  return composeEntryJson(entry, dataJson, metaJson, '');
+}
+
+/** The members in JCS order; `sig` (written or empty) sorts between `schema` and `stream`. */
+function composeEntryJson(entry: UnsignedEntry, dataJson: string, metaJson: string, sigMember: string): string {
   const prev = entry.prev === null ? 'null' : JSON.stringify(entry.prev);
   return (
     `{"data":${dataJson},"id":${JSON.stringify(entry.id)},"kid":${JSON.stringify(entry.kid)},"meta":${metaJson}` +
-    `,"prev":${prev},"revision":${entry.revision},"schema":${entry.schema},"sig":${JSON.stringify(entry.sig)}` +
+    `,"prev":${prev},"revision":${entry.revision},"schema":${entry.schema}${sigMember}` +
     `,"stream":${JSON.stringify(entry.stream)},"type":${JSON.stringify(entry.type)}}`
   );
 }

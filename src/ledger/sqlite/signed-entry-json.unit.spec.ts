@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { canonicalJson } from '../canonical-json.js';
 import type { JsonObject, SignedEntry } from '../entry.js';
-import { composeSignedEntryJson, SIGNED_ENTRY_MEMBERS } from './signed-entry-json.js';
+import { composeSignedEntryJson, composeUnsignedEntryJson, SIGNED_ENTRY_MEMBERS } from './signed-entry-json.js';
 
 const wellFormedString = fc.string({ unit: 'grapheme', maxLength: 12 });
 const jsonObject = fc.dictionary(
@@ -36,6 +36,15 @@ describe('composeSignedEntryJson', () => {
     fc.assert(
       fc.property(signedEntry, (entry) => {
         expect(composeSignedEntryJson(entry, canonicalJson(entry.data), canonicalJson(entry.meta))).toBe(canonicalJson(entry));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('without `sig`: equals canonicalJson of the entry before signing (the signature\'s payload)', () => {
+    fc.assert(
+      fc.property(signedEntry, ({ sig: _sig, ...unsigned }) => {
+        expect(composeUnsignedEntryJson(unsigned, canonicalJson(unsigned.data), canonicalJson(unsigned.meta))).toBe(canonicalJson(unsigned));
       }),
       { numRuns: 500 },
     );

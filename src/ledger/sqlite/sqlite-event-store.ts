@@ -16,7 +16,7 @@ import { SqliteCheckpointStore } from './sqlite-checkpoint-store.js';
 import { CommandIndex, commandHash } from './command-index.js';
 import { assertPosition, SqliteEntryReader, type StreamHead } from './sqlite-entry-reader.js';
 import { SqliteEventStoreReader } from './sqlite-event-store-reader.js';
-import { composeSignedEntryJson } from './signed-entry-json.js';
+import { composeSignedEntryJson, composeUnsignedEntryJson } from './signed-entry-json.js';
 
 export interface SqliteEventStoreOptions {
   /** Database file (its folder is created, mode 0700; a new file gets mode 0600), or ':memory:' for tests. */
@@ -532,7 +532,7 @@ export class SqliteEventStore implements EventStore {
             prev,
             kid,
           };
-          const { sig } = await this.signer.sign(unsigned);
+          const { sig } = await this.signer.sign(unsigned, composeUnsignedEntryJson(unsigned, entry.event.dataJson, append.metaJson));
           // The composed bytes below are exact only for an ASCII compact JWS (see signed-entry-json.ts).
           if (typeof sig !== 'string' || !COMPACT_JWS.test(sig)) throw new Error('the signer returned no compact JWS');
           const signed: SignedEntry = Object.freeze({ ...unsigned, sig });
