@@ -52,7 +52,16 @@ function verifiedBefore(bearer: string, key: WorkerKey, now: Date): Principal | 
   const nowSeconds = now.getTime() / 1000;
   // jose's checks, as `jwtVerify` applied them the first time: expired once `exp` ≤ now − tolerance.
   if (verified.exp <= nowSeconds - CLOCK_TOLERANCE_SECONDS) return undefined;
-  if (verified.exp - nowSeconds > WORKER_TOKEN_MAX_TTL_SECONDS + CLOCK_TOLERANCE_SECONDS) return undefined;
+  if (expiresTooFarAhead(verified.exp, now)) return undefined;
+  return principalOf(key);
+}
+
+/** `exp` more than the longest lifetime (plus the tolerance) ahead of now. */
+function expiresTooFarAhead(exp: number, now: Date): boolean {
+  return exp - now.getTime() / 1000 > WORKER_TOKEN_MAX_TTL_SECONDS + CLOCK_TOLERANCE_SECONDS;
+}
+
+function principalOf(key: WorkerKey): Principal {
   return { sub: key.workerId, role: 'worker', tenant: key.tenant, workerKid: key.kid };
 }
 
@@ -74,11 +83,9 @@ export async function verifyWorkerToken(bearer: string, key: WorkerKey, now: Dat
     const exp = payload.exp!;
     const iat = payload.iat!;
     if (exp - iat > WORKER_TOKEN_MAX_TTL_SECONDS) throw unauthenticated(`a worker token lives at most ${WORKER_TOKEN_MAX_TTL_SECONDS} s`);
-    if (exp - now.getTime() / 1000 > WORKER_TOKEN_MAX_TTL_SECONDS + CLOCK_TOLERANCE_SECONDS) {
-      throw unauthenticated('the worker token expires too far in the future');
-    }
+    if (expiresTooFarAhead(exp, now)) throw unauthenticated('the worker token expires too far in the future');
     rememberVerified(bearer, { kid: key.kid, x: key.publicKeyJwk.x, workerId: key.workerId, exp });
-    return { sub: key.workerId, role: 'worker', tenant: key.tenant, workerKid: key.kid };
+    return principalOf(key);
   } catch (error) {
     throw verificationFailure(error);
   }

@@ -17,7 +17,7 @@ import { argmax, softmax } from '../onnx/mlp.js';
 import { verifyGrant, type GrantClaims, type GrantFailureCode, type LedgerJwks } from './grant.js';
 import { LedgerHttpError, WorkerLedgerClient, type FetchLike, type LeaseResponse } from './ledger-client.js';
 import { inputDigest, sha256Digest, signResult, type InferenceOutput, type InferenceResultBody } from './result-signature.js';
-import { WORKER_TOKEN_DEFAULT_TTL_SECONDS, WorkerTokenSource } from './worker-token.js';
+import { WorkerTokenSource } from './worker-token.js';
 
 export interface WorkerClock {
   now(): Date;
@@ -175,8 +175,10 @@ export class InferenceWorker {
     this.waitMs = options.waitMs ?? 30_000;
     this.providers = options.executionProviders ?? ['cuda', 'cpu'];
     this.models = new Lru(options.modelCacheSize ?? 8);
-    const ttlSeconds = options.tokenTtlSeconds ?? WORKER_TOKEN_DEFAULT_TTL_SECONDS;
-    const tokens = new WorkerTokenSource({ privateKey: options.key.privateKey, kid: options.key.kid, workerId: this.workerId, ttlSeconds }, this.clock);
+    const tokens = new WorkerTokenSource(
+      { privateKey: options.key.privateKey, kid: options.key.kid, workerId: this.workerId, ttlSeconds: options.tokenTtlSeconds },
+      this.clock,
+    );
     this.client = new WorkerLedgerClient({
       baseUrl: options.ledgerUrl,
       ...(options.fetch ? { fetch: options.fetch } : {}),
