@@ -98,7 +98,7 @@ export class TestWorker {
     };
   }
 
-  sign(body: UnsignedResultBody, key: SigningKey = this.key): Promise<InferenceResultBody> {
+  sign(body: UnsignedResultBody, key: SigningKey = this.key): InferenceResultBody {
     return signResult(body, { privateKey: key.privateKey, kid: key.kid });
   }
 

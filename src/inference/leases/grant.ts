@@ -3,10 +3,10 @@
  * header) signed with the ledger's current log key, verifiable by anyone with `/.well-known/jwks.json`,
  * binding one lease of one job to its model, input, policy set and decision. `mintGrant` when a worker leases;
  * `verifyGrant` when it posts a result (signature by a known, unrevoked log key, `iss`, `aud`, `exp`, typed
- * claims). Plain TypeScript over jose.
+ * claims). Plain TypeScript on the synchronous EdDSA JWTs of `ledger/compact-jws` (jose verifies them).
  */
 import type { KeyObject } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
+import { signJwt, verifyJwt } from '../../ledger/compact-jws.js';
 import type { SigningKey } from '../../ledger/signing-key.js';
 import { GRANT_AUDIENCE, type GrantClaims } from '../worker/grant.js';
 
@@ -15,17 +15,11 @@ export { GRANT_AUDIENCE, type GrantClaims };
 
 export type GrantBinding = Omit<GrantClaims, 'iss' | 'aud' | 'iat'>;
 
-export async function mintGrant(binding: GrantBinding, options: { key: SigningKey; issuer: string; now: Date }): Promise<string> {
+export function mintGrant(binding: GrantBinding, options: { key: SigningKey; issuer: string; now: Date }): string {
   const { sub, jti, exp, ...custom } = binding;
-  return new SignJWT({ ...custom })
-    .setProtectedHeader({ alg: 'EdDSA', kid: options.key.kid, typ: 'JWT' })
-    .setIssuer(options.issuer)
-    .setAudience(GRANT_AUDIENCE)
-    .setSubject(sub)
-    .setJti(jti)
-    .setIssuedAt(Math.floor(options.now.getTime() / 1000))
-    .setExpirationTime(exp)
-    .sign(options.key.privateKey);
+  // The claims in the order jose's SignJWT wrote them before: a grant's bytes did not change with the signer.
+  const claims = { ...custom, iss: options.issuer, aud: GRANT_AUDIENCE, sub, jti, iat: Math.floor(options.now.getTime() / 1000), exp };
+  return signJwt(claims, options.key.kid, options.key.privateKey);
 }
 
 export type GrantVerification =
@@ -37,35 +31,36 @@ export type LedgerKeyLookup = (kid: string) => KeyObject | undefined;
 
 const STRING_CLAIMS = ['sub', 'jti', 'job', 'query', 'node', 'tenant', 'model', 'input', 'policy'] as const;
 
-export async function verifyGrant(grant: unknown, options: { keys: LedgerKeyLookup; issuer: string; now: Date }): Promise<GrantVerification> {
+export function verifyGrant(grant: unknown, options: { keys: LedgerKeyLookup; issuer: string; now: Date }): GrantVerification {
   const invalid = (reason: string): GrantVerification => ({ ok: false, code: 'INFERENCE.GRANT_INVALID', reason });
   if (typeof grant !== 'string' || grant.length === 0) return invalid('no grant');
   if (grant.length > 8192 || grant.split('.').length !== 3) return invalid('the grant is not a compact JWS');
-  let payload: JWTPayload;
-  try {
-    ({ payload } = await jwtVerify(
-      grant,
-      (header) => {
-        const key = typeof header.kid === 'string' ? options.keys(header.kid) : undefined;
-        if (key === undefined) throw new joseErrors.JWKSNoMatchingKey();
-        return key;
-      },
-      {
-        algorithms: ['EdDSA'],
-        audience: GRANT_AUDIENCE,
-        issuer: options.issuer,
-        currentDate: options.now,
-        requiredClaims: ['exp', 'iat', 'sub', 'jti'],
-      },
-    ));
-  } catch (error) {
-    if (error instanceof joseErrors.JWTExpired) return { ok: false, code: 'INFERENCE.GRANT_EXPIRED', reason: 'the grant has expired' };
-    if (error instanceof joseErrors.JWKSNoMatchingKey) return invalid('the grant is not signed by a current ledger key');
-    if (error instanceof joseErrors.JWSSignatureVerificationFailed) return invalid('the grant signature does not verify');
-    if (error instanceof joseErrors.JWTClaimValidationFailed) return invalid(`the grant's "${error.claim}" claim is not valid`);
-    if (error instanceof joseErrors.JOSEError) return invalid('the grant is malformed');
-    throw error;
+  const checked = verifyJwt(grant, (header) => (header.kid === undefined ? undefined : options.keys(header.kid)), {
+    audience: GRANT_AUDIENCE,
+    issuer: options.issuer,
+    now: options.now,
+    requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+  });
+  if (!checked.ok) {
+    switch (checked.failure) {
+      case 'expired':
+        return { ok: false, code: 'INFERENCE.GRANT_EXPIRED', reason: 'the grant has expired' };
+      case 'key':
+        return invalid('the grant is not signed by a current ledger key');
+      case 'signature':
+        return invalid('the grant signature does not verify');
+      case 'claim':
+        return invalid(`the grant's "${checked.claim}" claim is not valid`);
+      case 'algorithm':
+      case 'malformed':
+        return invalid('the grant is malformed');
+      default: {
+        const unreachable: never = checked.failure;
+        throw new Error(`unhandled JWT failure ${String(unreachable)}`);
+      }
+    }
   }
+  const payload = checked.claims;
   for (const claim of STRING_CLAIMS) {
     if (typeof payload[claim] !== 'string' || payload[claim] === '') return invalid(`the grant's "${claim}" claim is missing`);
   }

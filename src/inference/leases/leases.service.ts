@@ -141,7 +141,7 @@ export class InferenceLeases implements OnModuleDestroy {
     if (decision === undefined || policy == null) {
       throw new LedgerError('INFERENCE.DECISION_MISSING', 'internal', `Job ${job.jobId} was leased without a recorded allow`);
     }
-    const grant = await mintGrant(
+    const grant = mintGrant(
       {
         sub: worker.workerId,
         jti: leased.data.jti,

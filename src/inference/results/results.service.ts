@@ -7,12 +7,12 @@
  * still recorded on the job it names.
  */
 import { Inject, Injectable } from '@nestjs/common';
-import { decodeProtectedHeader } from 'jose';
 import { inferenceOutcome } from '../../amplification/record-inference-result/record-inference-result.command.js';
 import type { Principal } from '../../auth/principal.js';
 import { CLOCK, type Clock } from '../../common/clock.js';
 import { StreamCommandRunner } from '../../common/commands/stream-command.runner.js';
 import { LedgerError } from '../../common/ledger-error.js';
+import { compactJwsHeader } from '../../ledger/compact-jws.js';
 import type { EmbeddedLedger } from '../../ledger/embedded-ledger.js';
 import type { EventStore } from '../../ledger/event-store.port.js';
 import { EMBEDDED_LEDGER, EVENT_STORE } from '../../ledger/ledger.tokens.js';
@@ -41,29 +41,17 @@ export class InferenceResults {
     const location = this.index.jobs.location(body.jobId);
     if (location === undefined) throw jobNotFound(body.jobId);
 
-    const now = this.clock.now();
+    // 1. The grant against the ledger's unrevoked log keys; the result signature against the key it names (or,
+    //    without a readable kid, the grant subject's). Both synchronous (ledger/compact-jws).
     const keyRing = this.ledger.keyRing;
-    const grantCheck = verifyGrant(body.grant, {
+    const grant = verifyGrant(body.grant, {
       keys: (kid) => (keyRing.isRevoked(kid) ? undefined : keyRing.get(kid)?.publicKey),
       issuer: this.ledger.origin,
-      now,
+      now: this.clock.now(),
     });
-    // The result signature names its key (the usual case): both verifications run at once (each waits on the
-    // crypto thread pool). Without a readable kid the signer is the grant's subject, known only after the grant.
     const named = this.signerNamedBy(body);
-    const signatureCheck = (signer: WorkerState | undefined) =>
-      signer === undefined ? Promise.resolve(false) : verifyResultSignature(body as InferenceResultBody, signer.publicKeyJwk);
-    let grant: Awaited<typeof grantCheck>;
-    let signer: WorkerState | undefined;
-    let signatureValid: boolean;
-    if (named !== null) {
-      signer = named.signer;
-      [grant, signatureValid] = await Promise.all([grantCheck, signatureCheck(signer)]);
-    } else {
-      grant = await grantCheck;
-      signer = grant.ok ? this.index.workers.byId(grant.claims.sub) : undefined;
-      signatureValid = await signatureCheck(signer);
-    }
+    const signer = named !== null ? named.signer : grant.ok ? this.index.workers.byId(grant.claims.sub) : undefined;
+    const signatureValid = signer !== undefined && verifyResultSignature(body as InferenceResultBody, signer.publicKeyJwk);
     const positions = await decisionPositionOf(this.store, this.index.jobs, location.queryId, body.jobId);
 
     const principal: Principal = {
@@ -105,13 +93,8 @@ export class InferenceResults {
    * nobody). Null without a readable kid: the signer is then the grant's subject (whose key must verify it).
    */
   private signerNamedBy(body: ResultBody): { signer: WorkerState | undefined } | null {
-    let kid: unknown;
-    try {
-      kid = body.signature === undefined ? undefined : decodeProtectedHeader(body.signature).kid;
-    } catch {
-      kid = undefined;
-    }
-    if (typeof kid !== 'string') return null;
+    const kid = compactJwsHeader(body.signature)?.kid;
+    if (kid === undefined) return null;
     const key = this.index.workers.byKid(kid);
     return { signer: key === undefined ? undefined : this.index.workers.byId(key.workerId) };
   }

@@ -3,9 +3,12 @@
  * ledger's log key (EdDSA, `kid` in the header, verifiable with `/.well-known/jwks.json`). The worker checks
  * it BEFORE fetching or loading anything: signature by an unrevoked ledger key, `aud: 'ida-ledger-worker'`,
  * `exp`, `sub` = its own worker id, and the job claims (`job`, `query`, `node`, `model`, `input`) against the
- * leased job. Pure functions over a JWKS; fetching the JWKS is the caller's (see {@link LedgerKeySet}).
+ * leased job. Pure functions over a JWKS (synchronous EdDSA, `ledger/compact-jws`); fetching the JWKS is the caller's (see {@link LedgerKeySet}).
  */
-import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JWK } from 'jose';
+import type { KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
+import { verifyJwt, type JwsHeader, type JwtVerification } from '../../ledger/compact-jws.js';
+import { ed25519PublicKey } from './ed25519-public-key.js';
 import type { JsonValue } from '../../ledger/entry.js';
 
 export const GRANT_AUDIENCE = 'ida-ledger-worker';
@@ -99,38 +102,50 @@ function fail(code: GrantFailureCode, reason: string): GrantCheck {
 }
 
 /**
- * The key set of a JWKS object, built once per object: jose imports each key of a set once, on first use, so a
- * worker that verifies every grant against the JWKS it fetched imports the ledger's key once, not once per job.
- * A JWKS is read when first used: new keys (or a revocation) come as a new object, as a worker's re-fetch gives.
+ * The trusted keys of a JWKS object by kid, built once per object: a worker verifies every grant against the JWKS
+ * it fetched, so it imports the ledger's key once, not once per job. A JWKS is read when first used: new keys (or
+ * a revocation) come as a new object, as a worker's re-fetch gives.
  */
-const keySets = new WeakMap<LedgerJwks, ReturnType<typeof createLocalJWKSet>>();
+const keySets = new WeakMap<LedgerJwks, Map<string, KeyObject>>();
 
-function keySetOf(jwks: LedgerJwks): ReturnType<typeof createLocalJWKSet> {
+function keySetOf(jwks: LedgerJwks): Map<string, KeyObject> {
   let keys = keySets.get(jwks);
-  if (keys === undefined) keySets.set(jwks, (keys = createLocalJWKSet({ keys: trustedLedgerKeys(jwks) })));
+  if (keys === undefined) {
+    keys = new Map();
+    for (const jwk of trustedLedgerKeys(jwks)) {
+      try {
+        keys.set(jwk.kid!, ed25519PublicKey(jwk.x!));
+      } catch {
+        // A key that is not an Ed25519 public key verifies nothing; the grant it signed is refused as unknown.
+      }
+    }
+    keySets.set(jwks, keys);
+  }
   return keys;
 }
 
-export async function verifyGrant(grant: string, options: VerifyGrantOptions): Promise<GrantCheck> {
+/** The key for a grant's header, as a JWKS lookup does it: by `kid`; without one, the only trusted key. */
+function keyFor(keys: Map<string, KeyObject>, header: JwsHeader): KeyObject | undefined {
+  if (header.kid !== undefined) return keys.get(header.kid);
+  return keys.size === 1 ? keys.values().next().value : undefined;
+}
+
+export function verifyGrant(grant: string, options: VerifyGrantOptions): GrantCheck {
   if (typeof grant !== 'string' || grant.split('.').length !== 3) return fail('GRANT_MALFORMED', 'the grant is not a compact JWS');
-  const keys = options.jwks !== null && typeof options.jwks === 'object' ? keySetOf(options.jwks) : createLocalJWKSet({ keys: [] });
-  let payload: Record<string, unknown>;
-  try {
-    ({ payload } = await jwtVerify(grant, keys, {
-      algorithms: ['EdDSA'],
-      audience: GRANT_AUDIENCE,
-      currentDate: options.now,
-      clockTolerance: options.clockToleranceSeconds ?? 0,
-      requiredClaims: ['exp', 'iat', 'sub', 'jti'],
-      ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
-    }));
-  } catch (error) {
-    return classify(error);
-  }
+  const keys = options.jwks !== null && typeof options.jwks === 'object' ? keySetOf(options.jwks) : new Map<string, KeyObject>();
+  const checked = verifyJwt(grant, (header) => keyFor(keys, header), {
+    audience: GRANT_AUDIENCE,
+    now: options.now,
+    clockToleranceSeconds: options.clockToleranceSeconds ?? 0,
+    requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+    ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
+  });
+  if (!checked.ok) return classify(checked);
+  const payload = checked.claims;
   for (const claim of STRING_CLAIMS) {
     if (typeof payload[claim] !== 'string' || payload[claim] === '') return fail('GRANT_MALFORMED', `claim ${claim} is missing or not a string`);
   }
-  if (typeof payload.decision !== 'number' || !Number.isSafeInteger(payload.decision)) return fail('GRANT_MALFORMED', 'claim decision is not an integer');
+  if (typeof payload['decision'] !== 'number' || !Number.isSafeInteger(payload['decision'])) return fail('GRANT_MALFORMED', 'claim decision is not an integer');
   const claims = payload as unknown as GrantClaims;
   if (claims.sub !== options.workerId) return fail('GRANT_SUBJECT_MISMATCH', `the grant is for worker ${claims.sub}, not ${options.workerId}`);
   const job = options.job;
@@ -147,16 +162,24 @@ export async function verifyGrant(grant: string, options: VerifyGrantOptions): P
   return { ok: true, claims };
 }
 
-function classify(error: unknown): GrantCheck {
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof joseErrors.JWTExpired) return fail('GRANT_EXPIRED', message);
-  if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    if (error.claim === 'aud') return fail('GRANT_AUDIENCE_INVALID', message);
-    if (error.claim === 'nbf') return fail('GRANT_EXPIRED', `not yet valid: ${message}`);
-    return fail('GRANT_MALFORMED', message);
+function classify(refused: Extract<JwtVerification, { ok: false }>): GrantCheck {
+  switch (refused.failure) {
+    case 'expired':
+      return fail('GRANT_EXPIRED', refused.reason);
+    case 'claim':
+      if (refused.claim === 'aud') return fail('GRANT_AUDIENCE_INVALID', refused.reason);
+      if (refused.claim === 'nbf') return fail('GRANT_EXPIRED', `not yet valid: ${refused.reason}`);
+      return fail('GRANT_MALFORMED', refused.reason);
+    case 'key':
+      return fail('GRANT_KEY_UNKNOWN', 'no trusted ledger key matches the grant');
+    case 'signature':
+    case 'algorithm':
+      return fail('GRANT_SIGNATURE_INVALID', refused.reason);
+    case 'malformed':
+      return fail('GRANT_MALFORMED', refused.reason);
+    default: {
+      const unreachable: never = refused.failure;
+      throw new Error(`unhandled JWT failure ${String(unreachable)}`);
+    }
   }
-  if (error instanceof joseErrors.JWKSNoMatchingKey) return fail('GRANT_KEY_UNKNOWN', 'no trusted ledger key matches the grant');
-  if (error instanceof joseErrors.JWSSignatureVerificationFailed) return fail('GRANT_SIGNATURE_INVALID', message);
-  if (error instanceof joseErrors.JOSEAlgNotAllowed) return fail('GRANT_SIGNATURE_INVALID', message);
-  return fail('GRANT_MALFORMED', message);
 }

@@ -1,14 +1,14 @@
 /**
  * The signed inference result a worker posts (docs/policy-gate.md, "Workers": `POST /v1/inference/results`),
  * and the digests both sides compute. Pure helpers, shared by the worker (signing) and the ledger (verifying
- * before it records `InferenceCompleted`). No Nest, no I/O.
+ * before it records `InferenceCompleted`). No Nest, no I/O; signatures are synchronous (`ledger/compact-jws`).
  *
  * `signature` is a compact JWS (`alg: EdDSA`, `kid` = the worker key's RFC 7638 thumbprint) whose payload is
  * the RFC 8785 canonical JSON of the body without `signature`. A verifier recomputes that JSON from the body
  * it received and requires the JWS payload to be exactly those bytes.
  */
 import type { KeyObject } from 'node:crypto';
-import { CompactSign, compactVerify, decodeProtectedHeader } from 'jose';
+import { signCompactJws, verifyCompactJws } from '../../ledger/compact-jws.js';
 import { ed25519PublicKey } from './ed25519-public-key.js';
 import { sha256Digest } from '../onnx/digest.js';
 import { canonicalJson } from '../../ledger/canonical-json.js';
@@ -63,10 +63,8 @@ export function resultSigningInput(body: UnsignedResultBody | InferenceResultBod
 }
 
 /** `body` with its `signature`: a compact EdDSA JWS by `key` over {@link resultSigningInput}. */
-export async function signResult(body: UnsignedResultBody, key: ResultSigningKey): Promise<InferenceResultBody> {
-  const payload = new TextEncoder().encode(resultSigningInput(body));
-  const signature = await new CompactSign(payload).setProtectedHeader({ alg: 'EdDSA', kid: key.kid }).sign(key.privateKey);
-  return { ...body, signature };
+export function signResult(body: UnsignedResultBody, key: ResultSigningKey): InferenceResultBody {
+  return { ...body, signature: signCompactJws({ kid: key.kid }, resultSigningInput(body), key.privateKey) };
 }
 
 /**
@@ -74,16 +72,13 @@ export async function signResult(body: UnsignedResultBody, key: ResultSigningKey
  * {@link resultSigningInput}(body). A `kid` in the JWS header must be that key's thumbprint. Never throws:
  * anything malformed is `false`.
  */
-export async function verifyResultSignature(body: InferenceResultBody, publicJwk: Ed25519PublicJwk): Promise<boolean> {
+export function verifyResultSignature(body: InferenceResultBody, publicJwk: Ed25519PublicJwk): boolean {
   try {
     if (typeof body?.signature !== 'string') return false;
-    const header = decodeProtectedHeader(body.signature);
-    if (header.alg !== 'EdDSA') return false;
-    if (header.kid !== undefined && header.kid !== jwkThumbprint(publicJwk)) return false;
-    const key = ed25519PublicKey(publicJwk.x);
-    const { payload } = await compactVerify(body.signature, key, { algorithms: ['EdDSA'] });
-    const expected = new TextEncoder().encode(resultSigningInput(body));
-    return payload.length === expected.length && payload.every((byte, i) => byte === expected[i]);
+    const checked = verifyCompactJws(body.signature, (header) =>
+      header.kid === undefined || header.kid === jwkThumbprint(publicJwk) ? ed25519PublicKey(publicJwk.x) : undefined,
+    );
+    return checked.ok && checked.payload.equals(Buffer.from(resultSigningInput(body), 'utf8'));
   } catch {
     return false;
   }

@@ -302,7 +302,7 @@ export class InferenceWorker {
     }
 
     // 5. The signed result.
-    const result = await signResult(
+    const result = signResult(
       {
         grant,
         jobId,
@@ -327,7 +327,7 @@ export class InferenceWorker {
   }
 
   /** Verifies with the cached JWKS; on an unknown kid, fetches the JWKS again once (key rotation). */
-  private async checkGrant(grant: string, lease: LeaseResponse): Promise<Awaited<ReturnType<typeof verifyGrant>> | { ok: false; code: 'JWKS_UNAVAILABLE'; reason: string }> {
+  private async checkGrant(grant: string, lease: LeaseResponse): Promise<ReturnType<typeof verifyGrant> | { ok: false; code: 'JWKS_UNAVAILABLE'; reason: string }> {
     const verify = (jwks: LedgerJwks) =>
       verifyGrant(grant, {
         jwks,
@@ -348,7 +348,7 @@ export class InferenceWorker {
     };
     const cached = this.jwks ?? (await fresh());
     if (cached === null) return { ok: false, code: 'JWKS_UNAVAILABLE', reason: 'the ledger JWKS could not be fetched' };
-    const first = await verify(cached);
+    const first = verify(cached);
     // A key the worker does not know yet (rotation): ask again, at most every 10 s.
     if (!first.ok && first.code === 'GRANT_KEY_UNKNOWN' && this.clock.now().getTime() - this.jwksFetchedAt >= 10_000) {
       const again = await fresh();
