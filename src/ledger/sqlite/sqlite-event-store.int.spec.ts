@@ -258,6 +258,7 @@ describe('SqliteEventStore (SQLite specifics)', () => {
 
   it('reloads its caches after another writer appended behind its back', async () => {
     const first = await store.append(request('query-a', 'no_stream'));
+    expect(await store.readStream('query-a')).toHaveLength(1); // now kept in memory
     const foreign = await signEntryAsync(
       { stream: 'query-a', revision: 1, id: randomUUID(), type: 'Foreign', schema: 1, data: {}, meta: meta(), prev: first.entries[0]!.leafHash, kid: key.kid },
       key,
@@ -273,6 +274,31 @@ describe('SqliteEventStore (SQLite specifics)', () => {
     expect(store.merkleTree().size).toBe(2);
     const next = await store.append(request('query-a', 1));
     expect(next.entries[0]).toMatchObject({ position: 2, entry: { revision: 2, prev: entryLeafHash(foreign).toString('hex') } });
+    expect((await store.readStream('query-a')).map((e) => e.entry.type)).toEqual(['TestRecorded', 'Foreign', 'TestRecorded']);
+  });
+
+  it('serves the streams it read or wrote from memory: what the file holds, frozen, in new arrays', async () => {
+    await store.append(request('query-a', 'no_stream', [event(0), event(1)]));
+    await store.append(request('query-b', 'no_stream'));
+    await store.close();
+    store = await SqliteEventStore.open({ path, signer: signerFor(key), streamCacheEntries: 40 }); // streams of up to 5 entries are kept
+    const first = await store.readStream('query-a'); // read from the file, then kept
+    first.length = 0;
+    await store.append(request('query-a', 1, [event(2)]));
+    await store.append(request('query-b', 0, [event(3), event(4)]));
+    await Promise.all([store.append(request('query-c', 'no_stream')), store.append(request('query-a', 2, [event(5)]))]);
+    await store.readStream('query-b');
+    await store.readStream('query-c');
+    const reader = SqliteEventStore.openReadOnly(path);
+    try {
+      for (const stream of ['query-a', 'query-b', 'query-c', 'query-none']) {
+        for (const from of [0, 1, 3]) expect(await store.readStream(stream, from)).toEqual(await reader.readStream(stream, from));
+      }
+    } finally {
+      await reader.close();
+    }
+    const [entry] = await store.readStream('query-a');
+    expect(Object.isFrozen(entry) && Object.isFrozen(entry!.entry) && Object.isFrozen(entry!.entry.data) && Object.isFrozen(entry!.entry.meta.actor)).toBe(true);
   });
 
   it('lets a read-only reader see what the writer committed, while the writer runs', async () => {
