@@ -281,7 +281,7 @@ describe('SqliteEventStore (SQLite specifics)', () => {
     await store.append(request('query-a', 'no_stream', [event(0), event(1)]));
     await store.append(request('query-b', 'no_stream'));
     await store.close();
-    store = await SqliteEventStore.open({ path, signer: signerFor(key), streamCacheEntries: 40 }); // streams of up to 5 entries are kept
+    store = await SqliteEventStore.open({ path, signer: signerFor(key), streamCacheEntries: 20 }); // streams of up to 5 entries are kept
     const first = await store.readStream('query-a'); // read from the file, then kept
     first.length = 0;
     await store.append(request('query-a', 1, [event(2)]));

@@ -33,7 +33,7 @@ export interface SqliteEventStoreOptions {
   busyTimeoutMs?: number;
   /** Stream heads kept in memory (least recently used are dropped and reloaded on demand). Default 100,000. */
   streamHeadCacheSize?: number;
-  /** Entries of whole streams kept in memory for `readStream` (least recently used streams go first). Default 50,000. */
+  /** Entries of whole streams kept in memory for `readStream` (least recently used streams go first). Default 20,000. */
   streamCacheEntries?: number;
 }
 
@@ -98,7 +98,7 @@ interface BatchWrite {
 const DEFAULT_MAX_BATCH = 512;
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const DEFAULT_HEAD_CACHE_SIZE = 100_000;
-const DEFAULT_STREAM_CACHE_ENTRIES = 50_000;
+const DEFAULT_STREAM_CACHE_ENTRIES = 20_000;
 const COMPACT_JWS = /^[\w-]+\.[\w-]*\.[\w-]+$/;
 
 /** Least-recently-used map of stream heads: millions of streams must not mean millions of cached heads. */
