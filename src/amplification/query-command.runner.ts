@@ -25,7 +25,7 @@ import { LedgerError } from '../common/ledger-error.js';
 import type { EventStore } from '../ledger/event-store.port.js';
 import { EVENT_STORE } from '../ledger/ledger.tokens.js';
 import { parseQueryEvent, type QueryEvent, type QueryEventType } from './query.events.js';
-import { rehydrate, type QueryState } from './query.state.js';
+import { rehydrate, rehydrateFrom, type QueryState } from './query.state.js';
 
 export { MAX_APPEND_ATTEMPTS, retryDelayMs, type CommandEnvelope } from '../common/commands/stream-command.runner.js';
 
@@ -100,6 +100,7 @@ const QUERY_STREAMS: EventStreamKind<QueryState, QueryEvent> = {
   codePrefix: 'QUERY',
   notFound: queryNotFound,
   rehydrate,
+  fold: { key: 'query', continue: rehydrateFrom },
   exists: (state) => state.status !== 'none',
   parse: parseQueryEvent,
 };

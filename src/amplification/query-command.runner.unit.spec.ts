@@ -55,7 +55,11 @@ class MemoryEventStore implements EventStore {
     return result;
   }
 
+  /** Every `readStream` call: which stream, from which revision. */
+  readonly reads: [string, number][] = [];
+
   async readStream(stream: string, fromRevision = 0): Promise<IntegratedEntry[]> {
+    this.reads.push([stream, fromRevision]);
     return this.log.filter((e) => e.entry.stream === stream && e.entry.revision >= fromRevision);
   }
 
@@ -223,6 +227,28 @@ describe('QueryCommandRunner', () => {
       ),
     );
     expect(error).toMatchObject({ code: 'AUTH.TENANT_FORBIDDEN', category: 'forbidden' });
+  });
+
+  it('keeps the folded query between commands and folds only what was appended since, by itself or by another writer', async () => {
+    store.reads.length = 0;
+    await answer(children[0]!, 'yes');
+    // Another writer (another process, another runner): the next load must see it.
+    await store.append({
+      stream: `query-${queryId}`,
+      expectedRevision: 2,
+      events: [{ type: 'HumanAnswerRecorded', schema: 1, data: { nodeId: children[1]!, answer: 'theirs', confidence: null } }],
+      meta: { ...store.log[0]!.entry.meta, actor: { sub: 'bob', role: 'overseer' }, commandId: 'foreign-answer' },
+    });
+    const refused = await refusal(answer(children[1]!, 'mine'));
+    expect(refused.code).toBe('QUERY.NODE_ALREADY_ANSWERED');
+    // The decompose folded revision 0 and appended 1; the answer reads from 1, appends 2; the foreign answer is 3.
+    expect(store.reads).toEqual([
+      [`query-${queryId}`, 1],
+      [`query-${queryId}`, 2],
+    ]);
+    // Another tenant is still refused from the kept state.
+    const error = await refusal(new AnswerNodeHandler(runner).execute(new AnswerNode({ principal: intruder }, queryId, children[1]!, { answer: 'x' })));
+    expect(error.code).toBe('AUTH.TENANT_FORBIDDEN');
   });
 
   it('a key used for another command of the same tenant on another query: tenant and existence first, then 422', async () => {

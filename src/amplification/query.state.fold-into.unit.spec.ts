@@ -17,6 +17,7 @@ import {
   foldInto,
   initialQueryState,
   jobsOf,
+  replay,
   type ExistingQueryState,
   type QueryNode,
   type QueryState,
@@ -244,6 +245,25 @@ describe('foldInto', () => {
     expect(applied).toBeGreaterThan(400 * 5);
     expect(refused).toBeGreaterThan(20);
     expect([...types].sort()).toEqual([...QUERY_EVENT_TYPES].sort());
+  });
+
+  it('replay continued from a state it produced equals one replay, and leaves that state as it was (fast-check)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: 1 << 16 }), { minLength: 1, maxLength: 80, size: 'max' }), fc.nat(), (choices, cut) => {
+        const events = history$(choices);
+        const whole = attempt(() => replay(events));
+        // The command side keeps `first` between commands and continues it: it must not change under it.
+        const k = cut % (events.length + 1);
+        const first = attempt(() => replay(events.slice(0, k)));
+        if (!('state' in first)) return expect(whole).toEqual(first);
+        const before = tree(first.state);
+        const snapshot = structuredClone(first.state);
+        expect(attempt(() => replay(events.slice(k), first.state))).toEqual(whole);
+        expect(first.state).toEqual(snapshot);
+        expect(tree(first.state)).toBe(before);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('shares recurring values through the interner without changing what is read', () => {

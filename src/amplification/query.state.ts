@@ -257,6 +257,11 @@ export function rehydrate(entries: Iterable<RecordableEntry>): QueryState {
   return replay(parsedQueryEvents(entries));
 }
 
+/** `state` (itself not mutated) folded further with the stream's next entries: `rehydrate` continued. */
+export function rehydrateFrom(state: QueryState, entries: Iterable<RecordableEntry>): QueryState {
+  return replay(parsedQueryEvents(entries), state);
+}
+
 function* parsedQueryEvents(entries: Iterable<RecordableEntry>): Generator<RecordedQueryEvent> {
   for (const entry of entries) if (isQueryEventType(entry.type)) yield parseRecordedQueryEvent(entry);
 }

@@ -12,7 +12,7 @@ import type { EventStore } from '../../ledger/event-store.port.js';
 import { isId } from '../domain-values.js';
 import type { StoredEvent } from '../events/stored-event-fields.js';
 import { LedgerError } from '../ledger-error.js';
-import { loadStream, type DecideContext, type LoadedStream, type StreamCommandSpec } from './stream-command.runner.js';
+import { loadStream, type DecideContext, type IncrementalFold, type LoadedStream, type StreamCommandSpec } from './stream-command.runner.js';
 
 /** The data of an event of type `T` of the union `E`. */
 export type EventDataOf<E extends StoredEvent, T extends E['type']> = Extract<E, { type: T }>['data'];
@@ -28,6 +28,8 @@ export interface EventStreamKind<S, E extends StoredEvent> {
   /** The error a missing aggregate answers (404 with the context's code). */
   notFound(id: string): LedgerError;
   rehydrate(entries: readonly SignedEntry[]): S;
+  /** When the fold can go on from a state it produced (the runner then keeps states between commands). */
+  fold?: IncrementalFold<S>;
   /** False for the initial (no events) state. */
   exists(state: S): boolean;
   /** The context's stored-event parser (throws its `*.EVENT_INVALID`). */
@@ -84,6 +86,7 @@ export function eventStreamCommand<S, E extends StoredEvent, R, T extends E['typ
     aggregate: kind.aggregate,
     notFound: () => kind.notFound(command.id),
     rehydrate: (entries) => kind.rehydrate(entries),
+    ...(kind.fold === undefined ? {} : { fold: kind.fold }),
     exists: (state) => kind.exists(state),
     ownsStream: (stream) => command.mode === 'createWithNewId' && stream.startsWith(kind.prefix),
     eventType: command.eventType,

@@ -6,7 +6,8 @@
  *
  *   1. idempotency: `findCommand(tenant, key)` first — a retry returns the FIRST result, rebuilt from the
  *      recorded entries, and appends nothing (this also covers a crash between append and response);
- *   2. load the stream and rehydrate;
+ *   2. load the stream and rehydrate (a spec with an incremental `fold` continues the state it folded last time
+ *      with the entries appended since, instead of folding the whole stream again);
  *   3. tenant check (403 AUTH.TENANT_FORBIDDEN) before anything else about the aggregate; then not-found;
  *   4. `If-Match` against the stream's last revision (412 LEDGER.REVISION_CONFLICT);
  *   5. decide (pure; refusals are LedgerErrors with stable codes);
@@ -73,6 +74,17 @@ export interface LoadedStream<S> {
   streamRevision: number | null;
 }
 
+/**
+ * A fold that can go on from a state it produced: `continue(rehydrate(first), rest)` MUST equal
+ * `rehydrate([...first, ...rest])`, and MUST NOT mutate the state it is given (the runner keeps it and hands it
+ * to later commands; deciders are pure and do not mutate it either).
+ */
+export interface IncrementalFold<S> {
+  /** Names the fold: states are kept per (key, stream), as two specs may fold one stream differently. */
+  readonly key: string;
+  continue(state: S, entries: readonly SignedEntry[]): S;
+}
+
 /** How one command plugs into the runner. */
 export interface StreamCommandSpec<S, R> {
   /** The full stream name, e.g. `distillation-<id>`. */
@@ -84,6 +96,8 @@ export interface StreamCommandSpec<S, R> {
   /** The error a missing aggregate answers in `update` mode (404 with the context's code). */
   notFound(): LedgerError;
   rehydrate(entries: readonly SignedEntry[]): S;
+  /** When given, the runner keeps the folded state and continues it with newer entries on the next load. */
+  fold?: IncrementalFold<S>;
   /** False for the initial (no events) state. */
   exists(state: S): boolean;
   /**
@@ -125,8 +139,21 @@ export async function loadStream<S>(
   return { state, streamRevision: entries[entries.length - 1]!.entry.revision };
 }
 
+/** A state the runner folded: up to which revision, and the stream's tenant (its first entry's). */
+interface FoldedState {
+  state: unknown;
+  revision: number;
+  tenant: string;
+}
+
+/** States kept per runner (least recently used go first): the aggregates being worked on, not the whole log. */
+const MAX_FOLDED_STATES = 1024;
+
 @Injectable()
 export class StreamCommandRunner {
+  /** Insertion order is recency; keyed `<fold key> <stream>`. */
+  private readonly folded = new Map<string, FoldedState>();
+
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -209,9 +236,28 @@ export class StreamCommandRunner {
 
   private async load<S, R>(principal: Principal, spec: StreamCommandSpec<S, R>): Promise<LoadedStream<S>> {
     if (spec.mode === 'update' && !isPlausibleStream(spec.stream)) throw spec.notFound();
-    const loaded = await loadStream(this.store, principal, spec.stream, (entries) => spec.rehydrate(entries));
+    const loaded = spec.fold === undefined ? await loadStream(this.store, principal, spec.stream, (entries) => spec.rehydrate(entries)) : await this.loadFolded(principal, spec, spec.fold);
     if (spec.mode === 'update' && !spec.exists(loaded.state)) throw spec.notFound();
     return loaded;
+  }
+
+  /** `loadStream`, continuing the state folded last time with only the entries appended since. */
+  private async loadFolded<S, R>(principal: Principal, spec: StreamCommandSpec<S, R>, fold: IncrementalFold<S>): Promise<LoadedStream<S>> {
+    const key = `${fold.key} ${spec.stream}`;
+    const kept = this.folded.get(key);
+    this.folded.delete(key);
+    const entries = await this.store.readStream(spec.stream, kept === undefined ? 0 : kept.revision + 1);
+    const first = entries[0];
+    if (kept === undefined && first === undefined) return { state: spec.rehydrate([]), streamRevision: null };
+    const tenant = kept?.tenant ?? first!.entry.meta.tenant;
+    // Before anything else about the aggregate: another tenant learns nothing but "not yours".
+    assertSameTenant(principal, tenant);
+    const signed = entries.map((e) => e.entry);
+    const state = kept === undefined ? spec.rehydrate(signed) : signed.length === 0 ? (kept.state as S) : fold.continue(kept.state as S, signed);
+    const revision = signed.length === 0 ? kept!.revision : signed[signed.length - 1]!.revision;
+    this.folded.set(key, { state, revision, tenant });
+    if (this.folded.size > MAX_FOLDED_STATES) this.folded.delete(this.folded.keys().next().value!);
+    return { state, streamRevision: revision };
   }
 
   /** Rebuilds the first result of a command id, or refuses a key that was used for another request. */

@@ -33,9 +33,15 @@ export function leaseStateOf(leases: JobLeases, jobId: string): JobLeaseState {
   return leases.get(jobId) ?? EMPTY;
 }
 
-/** Entries of one query stream, in order (any event types; only the ones read here count). */
-export function foldJobLeases(entries: Iterable<{ type: string; schema: number; data: Record<string, unknown> }>): Map<string, JobLeaseState> {
-  const jobs = new Map<string, JobLeaseState>();
+/**
+ * Entries of one query stream, in order (any event types; only the ones read here count), folded onto `from`
+ * (the leases of the stream's earlier entries; never mutated: a job's state is replaced, not changed).
+ */
+export function foldJobLeases(
+  entries: Iterable<{ type: string; schema: number; data: Record<string, unknown> }>,
+  from: ReadonlyMap<string, JobLeaseState> = new Map(),
+): Map<string, JobLeaseState> {
+  const jobs = new Map<string, JobLeaseState>(from);
   const get = (jobId: string) => jobs.get(jobId) ?? EMPTY;
   for (const entry of entries) {
     if (entry.type === 'InferenceCompleted') {

@@ -9,7 +9,9 @@ import { StreamCommandRunner, type DecideContext } from '../../common/commands/s
 import type { ProposedEvent, SignedEntry } from '../../ledger/entry.js';
 import type { EventStore } from '../../ledger/event-store.port.js';
 import type { JobQueue } from './job-queue.js';
-import { jobNotFound, rehydrateJobStream, type JobStreamState } from './job-stream.js';
+import { continueJobStream, jobNotFound, rehydrateJobStream, type JobStreamState } from './job-stream.js';
+
+const JOB_STREAM_FOLD = { key: 'job-stream', continue: continueJobStream };
 
 export async function runOnJobStream(
   runner: StreamCommandRunner,
@@ -28,6 +30,7 @@ export async function runOnJobStream(
       aggregate: 'Query',
       notFound: () => jobNotFound(jobId),
       rehydrate: (entries) => rehydrateJobStream(entries),
+      fold: JOB_STREAM_FOLD,
       exists: (state) => state.query.status !== 'none',
       eventType,
       sameRequest: () => false,

@@ -2,7 +2,7 @@
  * A job's query stream as the inference deciders read it: the amplification state (is the job pending,
  * authorised, of which node) and the lease fold (who holds it under which grant). Plain TypeScript.
  */
-import { jobOf, rehydrate, type ExistingQueryState, type InferenceJob, type QueryState } from '../../amplification/query.state.js';
+import { jobOf, rehydrate, rehydrateFrom, type ExistingQueryState, type InferenceJob, type QueryState } from '../../amplification/query.state.js';
 import { LedgerError } from '../../common/ledger-error.js';
 import { foldJobLeases, leaseStateOf, type JobLeaseState } from './job-leases.js';
 
@@ -15,6 +15,11 @@ type StreamEntry = Parameters<typeof rehydrate>[0] extends Iterable<infer E> ? E
 
 export function rehydrateJobStream(entries: readonly StreamEntry[]): JobStreamState {
   return { query: rehydrate(entries), leases: foldJobLeases(entries) };
+}
+
+/** `state` (not mutated) folded further with the stream's next entries: `rehydrateJobStream` continued. */
+export function continueJobStream(state: JobStreamState, entries: readonly StreamEntry[]): JobStreamState {
+  return { query: rehydrateFrom(state.query, entries), leases: foldJobLeases(entries, state.leases) };
 }
 
 export interface LocatedJob {

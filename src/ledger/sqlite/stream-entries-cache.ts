@@ -55,12 +55,16 @@ export class StreamEntriesCache {
   }
 
   /**
-   * Adds entries just committed to a cached stream. They must follow its last revision; otherwise the cached
-   * copy is dropped (the next read goes to storage).
+   * Adds entries just committed: a new stream (revision 0 on) is kept whole from its birth; a cached one is
+   * extended when they follow its last revision, else dropped (the next read goes to storage).
    */
   extend(stream: string, appended: readonly IntegratedEntry[]): void {
+    if (appended.length === 0) return;
     const entries = this.streams.get(stream);
-    if (entries === undefined || appended.length === 0) return;
+    if (entries === undefined) {
+      if (appended[0]!.entry.revision === 0) this.remember(stream, appended);
+      return;
+    }
     if (appended[0]!.entry.revision !== entries.length || entries.length + appended.length > this.maxStreamEntries) {
       this.forget(stream);
       return;

@@ -22,7 +22,7 @@ describe('StreamEntriesCache', () => {
     expect(cache.read('b', 0)).toBeUndefined();
   });
 
-  it('extends a cached stream with the next revisions, and drops it when they do not follow', () => {
+  it('keeps a new stream from birth, extends a cached one with the next revisions, and drops it when they do not follow', () => {
     const cache = new StreamEntriesCache();
     cache.remember('a', streamOf('a', 2));
     cache.extend('a', [entry('a', 2), entry('a', 3)]);
@@ -30,8 +30,12 @@ describe('StreamEntriesCache', () => {
     cache.extend('a', [entry('a', 5)]);
     expect(cache.read('a', 0)).toBeUndefined();
     expect(cache.size).toBe(0);
-    cache.extend('never-read', [entry('never-read', 0)]);
-    expect(cache.read('never-read', 0)).toBeUndefined();
+    cache.extend('a', [entry('a', 6)]);
+    expect(cache.read('a', 0)).toBeUndefined();
+    cache.extend('not-read', [entry('not-read', 4)]);
+    expect(cache.read('not-read', 0)).toBeUndefined();
+    cache.extend('new', [entry('new', 0), entry('new', 1)]);
+    expect(cache.read('new', 1)!.map((e) => e.entry.revision)).toEqual([1]);
   });
 
   it('keeps only whole streams: not one with a gap, another stream\'s entries or nothing at all', () => {
