@@ -9,8 +9,8 @@
  *   1. assign — `AssignNode` through the CommandBus (body parsed with the route's zod schema): the prepared
  *      Cedar decision, then ONE append (NodeAssigned, InferenceRequested, PolicyDecisionRecorded,
  *      InferenceAuthorized);
- *   2. lease — the worker's own client (`InferenceWorker.client.lease`: a fresh self-signed worker JWT per
- *      request), authenticated as the auth guard does (`workerKeyOf` + `verifyWorkerToken`), then
+ *   2. lease — the worker's own client (`InferenceWorker.client.lease`: its self-signed worker JWT, reused for
+ *      half its lifetime), authenticated as the auth guard does (`workerKeyOf` + `verifyWorkerToken`), then
  *      `InferenceLeases.lease`: decideLease, ONE append (InferenceLeased), grant minted with the log key;
  *   3. worker — `InferenceWorker.processLease`, the worker process's own code: grant verified against the
  *      ledger's JWKS (signature, aud, exp, sub, job claims), model digest (on a cache miss: the first job of a
