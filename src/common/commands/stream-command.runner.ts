@@ -236,7 +236,10 @@ export class StreamCommandRunner {
 
   private async load<S, R>(principal: Principal, spec: StreamCommandSpec<S, R>): Promise<LoadedStream<S>> {
     if (spec.mode === 'update' && !isPlausibleStream(spec.stream)) throw spec.notFound();
-    const loaded = spec.fold === undefined ? await loadStream(this.store, principal, spec.stream, (entries) => spec.rehydrate(entries)) : await this.loadFolded(principal, spec, spec.fold);
+    const loaded =
+      spec.fold === undefined
+        ? await loadStream(this.store, principal, spec.stream, (entries) => spec.rehydrate(entries))
+        : await this.loadFolded(principal, spec, spec.fold);
     if (spec.mode === 'update' && !spec.exists(loaded.state)) throw spec.notFound();
     return loaded;
   }
@@ -253,7 +256,9 @@ export class StreamCommandRunner {
     // Before anything else about the aggregate: another tenant learns nothing but "not yours".
     assertSameTenant(principal, tenant);
     const signed = entries.map((e) => e.entry);
-    const state = kept === undefined ? spec.rehydrate(signed) : signed.length === 0 ? (kept.state as S) : fold.continue(kept.state as S, signed);
+    let state: S;
+    if (kept === undefined) state = spec.rehydrate(signed);
+    else state = signed.length === 0 ? (kept.state as S) : fold.continue(kept.state as S, signed);
     const revision = signed.length === 0 ? kept!.revision : signed[signed.length - 1]!.revision;
     this.folded.set(key, { state, revision, tenant });
     if (this.folded.size > MAX_FOLDED_STATES) this.folded.delete(this.folded.keys().next().value!);
