@@ -6,12 +6,11 @@
  */
 import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { ed25519PublicKey } from '../inference/worker/ed25519-public-key.js';
+// The token's contract is written once, on the worker's side (plain TypeScript both sides share, as for grants).
+import { WORKER_TOKEN_AUDIENCE, WORKER_TOKEN_MAX_TTL_SECONDS } from '../inference/worker/worker-token.js';
 import type { Principal } from './principal.js';
 import { checkTokenShape, CLOCK_TOLERANCE_SECONDS, unauthenticated, verificationFailure } from './token-claims.js';
 import type { WorkerKey, WorkerKeyDirectory } from './worker-keys.port.js';
-
-export const WORKER_TOKEN_AUDIENCE = 'ida-ledger';
-export const WORKER_TOKEN_MAX_TTL_SECONDS = 300;
 
 /** The registered worker whose key the token's header names; undefined when it names none (not a worker token). */
 export function workerKeyOf(bearer: string, directory: WorkerKeyDirectory): WorkerKey | undefined {
