@@ -146,6 +146,7 @@ export function describeEventStoreContract(name: string, factory: () => Promise<
         expectSameEntries(await store.readStream(stream, 1), [second]);
         expect(await store.readStream(stream, 2)).toEqual([]);
         expect(await store.readStream(uniqueName('missing'))).toEqual([]);
+        for (const bad of [-1, 0.5]) await expect(store.readStream(stream, bad)).rejects.toMatchObject({ code: 'LEDGER.INVALID_ARGUMENT' });
         expectSameEntries(await allSinceBase(), result.entries);
         expect(await store.size()).toBe(base + 2);
       });

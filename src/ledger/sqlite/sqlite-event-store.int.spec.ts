@@ -297,6 +297,7 @@ describe('SqliteEventStore (SQLite specifics)', () => {
     } finally {
       await reader.close();
     }
+    for (const bad of [-1, 1.5]) await expect(store.readStream('query-a', bad)).rejects.toMatchObject({ code: 'LEDGER.INVALID_ARGUMENT' });
     const [entry] = await store.readStream('query-a');
     expect(Object.isFrozen(entry) && Object.isFrozen(entry!.entry) && Object.isFrozen(entry!.entry.data) && Object.isFrozen(entry!.entry.meta.actor)).toBe(true);
   });

@@ -299,6 +299,9 @@ export class SqliteEventStore implements EventStore {
 
   async readStream(stream: string, fromRevision = 0): Promise<IntegratedEntry[]> {
     this.assertOpen();
+    // The cache answers only what the reader would: the same arguments are refused.
+    if (typeof stream !== 'string') throw new LedgerError('LEDGER.INVALID_ARGUMENT', 'bad_request', 'stream must be a string');
+    assertPosition(fromRevision, 'fromRevision');
     const cached = this.streamEntries.read(stream, fromRevision);
     if (cached !== undefined) return cached;
     if (fromRevision !== 0) return this.reader.readStream(stream, fromRevision);
