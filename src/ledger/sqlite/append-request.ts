@@ -39,12 +39,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * Freezes a JSON value through. An object already frozen is taken as frozen through: the store freezes what it
- * builds this way, so an integrated entry is not walked again.
- */
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
     for (const member of Object.values(value)) deepFreeze(member);
     Object.freeze(value);
   }

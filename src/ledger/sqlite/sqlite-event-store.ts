@@ -33,8 +33,11 @@ export interface SqliteEventStoreOptions {
   busyTimeoutMs?: number;
   /** Stream heads kept in memory (least recently used are dropped and reloaded on demand). Default 100,000. */
   streamHeadCacheSize?: number;
-  /** Entries of whole streams kept in memory for `readStream` (least recently used streams go first). Default 20,000. */
-  streamCacheEntries?: number;
+  /**
+   * Characters of entry JSON of whole streams kept in memory for `readStream` (least recently used streams go
+   * first; a stream above a quarter of it is not kept). Default 32 Mi.
+   */
+  streamCacheChars?: number;
 }
 
 export interface SqliteSubscribeOptions {
@@ -98,7 +101,7 @@ interface BatchWrite {
 const DEFAULT_MAX_BATCH = 512;
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const DEFAULT_HEAD_CACHE_SIZE = 100_000;
-const DEFAULT_STREAM_CACHE_ENTRIES = 20_000;
+const DEFAULT_STREAM_CACHE_CHARS = 32 * 1024 * 1024;
 const COMPACT_JWS = /^[\w-]+\.[\w-]*\.[\w-]+$/;
 
 /** Least-recently-used map of stream heads: millions of streams must not mean millions of cached heads. */
@@ -223,7 +226,7 @@ export class SqliteEventStore implements EventStore {
     this.newId = options.newId ?? uuidv7;
     this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
     this.heads = new StreamHeadCache(options.streamHeadCacheSize ?? DEFAULT_HEAD_CACHE_SIZE);
-    this.streamEntries = new StreamEntriesCache({ maxEntries: options.streamCacheEntries ?? DEFAULT_STREAM_CACHE_ENTRIES });
+    this.streamEntries = new StreamEntriesCache({ maxChars: options.streamCacheChars ?? DEFAULT_STREAM_CACHE_CHARS });
     this.reader = new SqliteEntryReader(db, () => this.committed);
     this.checkpoints = new SqliteCheckpointStore(db, () => this.batchIdle);
     this.insertEntry = db.prepare<[number, string, number, string, string, string, string, string, string, Buffer]>(
@@ -305,9 +308,9 @@ export class SqliteEventStore implements EventStore {
     const cached = this.streamEntries.read(stream, fromRevision);
     if (cached !== undefined) return cached;
     if (fromRevision !== 0) return this.reader.readStream(stream, fromRevision);
-    const entries = this.reader.readStream(stream, 0);
-    this.streamEntries.remember(stream, entries);
-    return entries.slice();
+    const rows = this.reader.readStreamRows(stream);
+    this.streamEntries.remember(stream, rows);
+    return rows.map((row) => ({ position: row.position, entry: JSON.parse(row.json) as SignedEntry, leafHash: row.leafHash }));
   }
 
   /**
@@ -596,7 +599,10 @@ export class SqliteEventStore implements EventStore {
       const entries = planned.entries.map((entry) => entry.integrated!);
       const last = entries[entries.length - 1]!;
       this.heads.set(planned.append.stream, { revision: last.entry.revision, leafHash: last.leafHash });
-      this.streamEntries.extend(planned.append.stream, entries);
+      this.streamEntries.extend(
+        planned.append.stream,
+        planned.entries.map((entry) => ({ position: entry.integrated!.position, revision: entry.revision, json: entry.json!, leafHash: entry.leafHashHex! })),
+      );
       this.indexCommand(planned.append.meta.tenant, planned.append.meta.commandId, entries[0]!.position);
       const result: AppendResult = { stream: planned.append.stream, entries, revision: last.entry.revision, duplicate: false };
       planned.append.resolve(result);

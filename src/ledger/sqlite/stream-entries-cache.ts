@@ -1,86 +1,96 @@
 /**
- * The whole streams the store read or wrote lately, in memory: every command loads its aggregate's stream
- * before it decides (DESIGN §4), so a query stream is read in full three times per inference job, and each
- * time its rows were fetched and parsed again. Entries are immutable once integrated and the store is the
- * stream's only writer, so a cached stream stays exact when the store adds what it commits (`extend`).
+ * The whole streams the store read or wrote lately, kept as their stored text: every command loads its
+ * aggregate's stream before it decides (DESIGN §4), so a query stream is read three times per inference job,
+ * and each time its rows were fetched from SQLite again. Entries are immutable once integrated and the store is
+ * the stream's only writer, so a cached stream stays exact when the store adds what it commits (`extend`).
  *
- * Bounded by the entries held (least recently used streams go first); a stream too large for a fair share is
- * not kept. Cached entries are deeply frozen: readers share them, as subscribers already share the entries
- * an append integrates.
+ * Rows are kept as text (the signed entry's JSON and its leaf hash), not as parsed objects: two strings per
+ * entry survive the young-generation GC instead of an entry's object graph, and every read parses fresh,
+ * unshared objects, as a read from SQLite does. Bounded by the characters held (least recently used streams go
+ * first); a stream larger than a fair share is not kept.
  */
-import type { IntegratedEntry } from '../entry.js';
-import { deepFreeze } from './append-request.js';
+import type { IntegratedEntry, SignedEntry } from '../entry.js';
+
+/** One stored row of a stream: what SQLite holds for it (the leaf hash in hex). */
+export interface StreamRow {
+  position: number;
+  revision: number;
+  json: string;
+  leafHash: string;
+}
 
 export interface StreamEntriesCacheOptions {
-  /** Entries held in all (default 20 000: some 30 MB of entries of ~600 bytes). */
-  maxEntries?: number;
-  /** A stream longer than this is not kept (default maxEntries / 4). */
-  maxStreamEntries?: number;
+  /** Characters of entry JSON held in all (default 32 Mi: some 30,000 entries of a kilobyte). */
+  maxChars?: number;
+  /** A stream with more characters than this is not kept (default maxChars / 4). */
+  maxStreamChars?: number;
+}
+
+/** A stream's rows, by revision (index = revision). */
+interface CachedStream {
+  positions: number[];
+  jsons: string[];
+  leafHashes: string[];
+  chars: number;
 }
 
 export class StreamEntriesCache {
   /** Insertion order is recency: the first key is the least recently used. */
-  private readonly streams = new Map<string, IntegratedEntry[]>();
+  private readonly streams = new Map<string, CachedStream>();
   private held = 0;
-  private readonly maxEntries: number;
-  private readonly maxStreamEntries: number;
+  private readonly maxChars: number;
+  private readonly maxStreamChars: number;
 
   constructor(options: StreamEntriesCacheOptions = {}) {
-    this.maxEntries = options.maxEntries ?? 20_000;
-    this.maxStreamEntries = options.maxStreamEntries ?? Math.max(1, Math.floor(this.maxEntries / 4));
+    this.maxChars = options.maxChars ?? 32 * 1024 * 1024;
+    this.maxStreamChars = options.maxStreamChars ?? Math.max(1, Math.floor(this.maxChars / 4));
   }
 
-  /** Entries held now (for tests and metrics). */
+  /** Characters of entry JSON held now (for tests and metrics). */
   get size(): number {
     return this.held;
   }
 
-  /** The stream's entries from `fromRevision` on (a new array), or undefined when it is not cached. */
+  /** The stream's entries from `fromRevision` on, freshly parsed; undefined when the stream is not cached. */
   read(stream: string, fromRevision: number): IntegratedEntry[] | undefined {
-    const entries = this.streams.get(stream);
-    if (entries === undefined) return undefined;
+    const cached = this.streams.get(stream);
+    if (cached === undefined) return undefined;
     this.streams.delete(stream);
-    this.streams.set(stream, entries);
-    return entries.slice(fromRevision);
+    this.streams.set(stream, cached);
+    const entries: IntegratedEntry[] = [];
+    for (let i = fromRevision; i < cached.jsons.length; i++) {
+      entries.push({ position: cached.positions[i]!, entry: JSON.parse(cached.jsons[i]!) as SignedEntry, leafHash: cached.leafHashes[i]! });
+    }
+    return entries;
   }
 
   /** Keeps a whole stream as read from storage: revisions 0..n-1, in order (anything else is not kept). */
-  remember(stream: string, entries: readonly IntegratedEntry[]): void {
+  remember(stream: string, rows: readonly StreamRow[]): void {
     this.forget(stream);
-    if (entries.length === 0 || entries.length > this.maxStreamEntries) return;
-    if (!entries.every((e, i) => e.entry.revision === i && e.entry.stream === stream)) return;
-    this.streams.set(stream, entries.map((e) => deepFreeze(e)));
-    this.held += entries.length;
-    this.evict();
+    if (rows.length === 0 || !rows.every((row, i) => row.revision === i)) return;
+    this.add(stream, { positions: [], jsons: [], leafHashes: [], chars: 0 }, rows);
   }
 
   /**
-   * Adds entries just committed: a new stream (revision 0 on) is kept whole from its birth; a cached one is
+   * Adds rows just committed: a new stream (revision 0 on) is kept whole from its birth; a cached one is
    * extended when they follow its last revision, else dropped (the next read goes to storage).
    */
-  extend(stream: string, appended: readonly IntegratedEntry[]): void {
-    if (appended.length === 0) return;
-    const entries = this.streams.get(stream);
-    if (entries === undefined) {
-      if (appended[0]!.entry.revision === 0) this.remember(stream, appended);
+  extend(stream: string, rows: readonly StreamRow[]): void {
+    if (rows.length === 0) return;
+    const cached = this.streams.get(stream);
+    if (cached === undefined) {
+      if (rows[0]!.revision === 0) this.remember(stream, rows);
       return;
     }
-    if (appended[0]!.entry.revision !== entries.length || entries.length + appended.length > this.maxStreamEntries) {
-      this.forget(stream);
-      return;
-    }
-    for (const entry of appended) entries.push(deepFreeze(entry));
-    this.held += appended.length;
-    this.streams.delete(stream);
-    this.streams.set(stream, entries);
-    this.evict();
+    this.forget(stream);
+    if (rows[0]!.revision === cached.jsons.length) this.add(stream, cached, rows);
   }
 
   forget(stream: string): void {
-    const entries = this.streams.get(stream);
-    if (entries === undefined) return;
+    const cached = this.streams.get(stream);
+    if (cached === undefined) return;
     this.streams.delete(stream);
-    this.held -= entries.length;
+    this.held -= cached.chars;
   }
 
   clear(): void {
@@ -88,10 +98,25 @@ export class StreamEntriesCache {
     this.held = 0;
   }
 
-  private evict(): void {
-    for (const [stream] of this.streams) {
-      if (this.held <= this.maxEntries) return;
-      this.forget(stream);
+  /** Appends `rows` (consecutive revisions) to `cached` and keeps it as the most recent, within the bounds. */
+  private add(stream: string, cached: CachedStream, rows: readonly StreamRow[]): void {
+    let chars = cached.chars;
+    for (let i = 0; i < rows.length; i++) {
+      if (rows[i]!.revision !== cached.jsons.length + i) return;
+      chars += rows[i]!.json.length;
+    }
+    if (chars > this.maxStreamChars) return;
+    for (const row of rows) {
+      cached.positions.push(row.position);
+      cached.jsons.push(row.json);
+      cached.leafHashes.push(row.leafHash);
+    }
+    cached.chars = chars;
+    this.streams.set(stream, cached);
+    this.held += chars;
+    for (const [oldest] of this.streams) {
+      if (this.held <= this.maxChars) return;
+      this.forget(oldest);
     }
   }
 }
