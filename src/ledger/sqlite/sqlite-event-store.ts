@@ -599,10 +599,10 @@ export class SqliteEventStore implements EventStore {
       const entries = planned.entries.map((entry) => entry.integrated!);
       const last = entries[entries.length - 1]!;
       this.heads.set(planned.append.stream, { revision: last.entry.revision, leafHash: last.leafHash });
-      this.streamEntries.extend(
-        planned.append.stream,
-        planned.entries.map((entry) => ({ position: entry.integrated!.position, revision: entry.revision, json: entry.json!, leafHash: entry.leafHashHex! })),
-      );
+      if (this.streamEntries.holds(planned.append.stream)) {
+        const rows = planned.entries.map((entry) => ({ position: entry.integrated!.position, revision: entry.revision, json: entry.json!, leafHash: entry.leafHashHex! }));
+        this.streamEntries.extend(planned.append.stream, rows);
+      }
       this.indexCommand(planned.append.meta.tenant, planned.append.meta.commandId, entries[0]!.position);
       const result: AppendResult = { stream: planned.append.stream, entries, revision: last.entry.revision, duplicate: false };
       planned.append.resolve(result);

@@ -1,13 +1,13 @@
 /**
- * The whole streams the store read or wrote lately, kept as their stored text: every command loads its
+ * The whole streams the store read lately, kept as their stored text: every command loads its
  * aggregate's stream before it decides (DESIGN §4), so a query stream is read three times per inference job,
  * and each time its rows were fetched from SQLite again. Entries are immutable once integrated and the store is
  * the stream's only writer, so a cached stream stays exact when the store adds what it commits (`extend`).
  *
- * Rows are kept as text (the signed entry's JSON and its leaf hash), not as parsed objects: two strings per
- * entry survive the young-generation GC instead of an entry's object graph, and every read parses fresh,
- * unshared objects, as a read from SQLite does. Bounded by the characters held (least recently used streams go
- * first); a stream larger than a fair share is not kept.
+ * Rows are kept as text (the signed entry's JSON and its leaf hash), not as parsed objects: every read parses
+ * fresh, unshared objects, as a read from SQLite does, and the bound is one of memory: the characters held
+ * (least recently used streams go first; a stream larger than a fair share is not kept). A stream only written,
+ * never read, is not kept.
  */
 import type { IntegratedEntry, SignedEntry } from '../entry.js';
 
@@ -51,6 +51,11 @@ export class StreamEntriesCache {
     return this.held;
   }
 
+  /** Whether the stream is kept (then its committed rows must be handed to `extend`). */
+  holds(stream: string): boolean {
+    return this.streams.has(stream);
+  }
+
   /** The stream's entries from `fromRevision` on, freshly parsed; undefined when the stream is not cached. */
   read(stream: string, fromRevision: number): IntegratedEntry[] | undefined {
     const cached = this.streams.get(stream);
@@ -72,16 +77,12 @@ export class StreamEntriesCache {
   }
 
   /**
-   * Adds rows just committed: a new stream (revision 0 on) is kept whole from its birth; a cached one is
-   * extended when they follow its last revision, else dropped (the next read goes to storage).
+   * Adds rows just committed to a cached stream when they follow its last revision, else drops it (the next read
+   * goes to storage). A stream nobody read is not kept: appends alone (a write-heavy load) hold no memory here.
    */
   extend(stream: string, rows: readonly StreamRow[]): void {
-    if (rows.length === 0) return;
     const cached = this.streams.get(stream);
-    if (cached === undefined) {
-      if (rows[0]!.revision === 0) this.remember(stream, rows);
-      return;
-    }
+    if (cached === undefined || rows.length === 0) return;
     this.forget(stream);
     if (rows[0]!.revision === cached.jsons.length) this.add(stream, cached, rows);
   }
