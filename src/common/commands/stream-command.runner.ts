@@ -26,6 +26,7 @@ import { isLedgerError, LedgerError } from '../ledger-error.js';
 import type { IntegratedEntry, ProposedEvent, SignedEntry } from '../../ledger/entry.js';
 import type { EventStore } from '../../ledger/event-store.port.js';
 import { EVENT_STORE } from '../../ledger/ledger.tokens.js';
+import { FoldedStates } from './folded-states.js';
 
 /** Attempts (first try included) when another writer appended between our load and our append. */
 export const MAX_APPEND_ATTEMPTS = 8;
@@ -139,20 +140,10 @@ export async function loadStream<S>(
   return { state, streamRevision: entries[entries.length - 1]!.entry.revision };
 }
 
-/** A state the runner folded: up to which revision, and the stream's tenant (its first entry's). */
-interface FoldedState {
-  state: unknown;
-  revision: number;
-  tenant: string;
-}
-
-/** States kept per runner (least recently used go first): the aggregates being worked on, not the whole log. */
-const MAX_FOLDED_STATES = 1024;
-
 @Injectable()
 export class StreamCommandRunner {
-  /** Insertion order is recency; keyed `<fold key> <stream>`. */
-  private readonly folded = new Map<string, FoldedState>();
+  /** Keyed `<fold key> <stream>`. */
+  private readonly folded = new FoldedStates();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -247,8 +238,7 @@ export class StreamCommandRunner {
   /** `loadStream`, continuing the state folded last time with only the entries appended since. */
   private async loadFolded<S, R>(principal: Principal, spec: StreamCommandSpec<S, R>, fold: IncrementalFold<S>): Promise<LoadedStream<S>> {
     const key = `${fold.key} ${spec.stream}`;
-    const kept = this.folded.get(key);
-    this.folded.delete(key);
+    const kept = this.folded.take(key);
     const entries = await this.store.readStream(spec.stream, kept === undefined ? 0 : kept.revision + 1);
     const first = entries[0];
     if (kept === undefined && first === undefined) return { state: spec.rehydrate([]), streamRevision: null };
@@ -260,8 +250,7 @@ export class StreamCommandRunner {
     if (kept === undefined) state = spec.rehydrate(signed);
     else state = signed.length === 0 ? (kept.state as S) : fold.continue(kept.state as S, signed);
     const revision = signed.length === 0 ? kept!.revision : signed[signed.length - 1]!.revision;
-    this.folded.set(key, { state, revision, tenant });
-    if (this.folded.size > MAX_FOLDED_STATES) this.folded.delete(this.folded.keys().next().value!);
+    this.folded.keep(key, { state, revision, tenant });
     return { state, streamRevision: revision };
   }
 
