@@ -2,7 +2,6 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { LedgerError } from '../../common/ledger-error.js';
 import type { IntegratedEntry, SignedEntry } from '../entry.js';
 import type { AppendResult, ReadAllOptions } from '../event-store.port.js';
-import type { StreamRow } from './stream-entries-cache.js';
 
 /** One stored entry as the verifier wants it: the exact signed bytes and the stored leaf hash, unparsed. */
 export interface EntryJsonRow {
@@ -49,7 +48,6 @@ export class SqliteEntryReader {
   private readonly readAllStatement;
   private readonly readTenantStatement;
   private readonly readStreamStatement;
-  private readonly readStreamRowsStatement;
   private readonly readRangeStatement;
   private readonly readTypesStatement;
   private readonly readJsonStatement;
@@ -96,11 +94,6 @@ export class SqliteEntryReader {
     this.readStreamStatement = db
       .prepare<[string, number, number], EntryRow>(
         `SELECT ${columns} FROM entries WHERE stream = ? AND revision >= ? AND position < ? ORDER BY revision`,
-      )
-      .raw();
-    this.readStreamRowsStatement = db
-      .prepare<[string, number], [position: number, revision: number, entryJson: string, leafHash: Buffer]>(
-        'SELECT position, revision, entry_json, leaf_hash FROM entries WHERE stream = ? AND position < ? ORDER BY revision',
       )
       .raw();
     this.readRangeStatement = db
@@ -160,14 +153,6 @@ export class SqliteEntryReader {
     if (typeof stream !== 'string') throw new LedgerError('LEDGER.INVALID_ARGUMENT', 'bad_request', 'stream must be a string');
     assertPosition(fromRevision, 'fromRevision');
     return this.readStreamStatement.all(stream, fromRevision, this.committedBound()).map(toIntegratedEntry);
-  }
-
-  /** A whole stream's committed rows as stored (entry JSON, leaf hash in hex), unparsed, in revision order. */
-  readStreamRows(stream: string): StreamRow[] {
-    if (typeof stream !== 'string') throw new LedgerError('LEDGER.INVALID_ARGUMENT', 'bad_request', 'stream must be a string');
-    return this.readStreamRowsStatement
-      .all(stream, this.committedBound())
-      .map(([position, revision, json, leafHash]) => ({ position, revision, json, leafHash: leafHash.toString('hex') }));
   }
 
   /**

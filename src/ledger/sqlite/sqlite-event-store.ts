@@ -17,7 +17,6 @@ import { CommandIndex, commandHash } from './command-index.js';
 import { assertPosition, SqliteEntryReader, type StreamHead } from './sqlite-entry-reader.js';
 import { SqliteEventStoreReader } from './sqlite-event-store-reader.js';
 import { composeSignedEntryJson, composeUnsignedEntryJson } from './signed-entry-json.js';
-import { StreamEntriesCache } from './stream-entries-cache.js';
 
 export interface SqliteEventStoreOptions {
   /** Database file (its folder is created, mode 0700; a new file gets mode 0600), or ':memory:' for tests. */
@@ -33,11 +32,6 @@ export interface SqliteEventStoreOptions {
   busyTimeoutMs?: number;
   /** Stream heads kept in memory (least recently used are dropped and reloaded on demand). Default 100,000. */
   streamHeadCacheSize?: number;
-  /**
-   * Characters of entry JSON of whole streams kept in memory for `readStream` (least recently used streams go
-   * first; a stream above a quarter of it is not kept). Default 32 Mi.
-   */
-  streamCacheChars?: number;
 }
 
 export interface SqliteSubscribeOptions {
@@ -101,7 +95,6 @@ interface BatchWrite {
 const DEFAULT_MAX_BATCH = 512;
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const DEFAULT_HEAD_CACHE_SIZE = 100_000;
-const DEFAULT_STREAM_CACHE_CHARS = 32 * 1024 * 1024;
 const COMPACT_JWS = /^[\w-]+\.[\w-]*\.[\w-]+$/;
 
 /** Least-recently-used map of stream heads: millions of streams must not mean millions of cached heads. */
@@ -196,7 +189,6 @@ export class SqliteEventStore implements EventStore {
   /** Stored commands with a first position below this are in `commandIndex`. */
   private commandsIndexedTo = 0;
   private readonly heads: StreamHeadCache;
-  private readonly streamEntries: StreamEntriesCache;
   private readonly subscriptions = new Set<EntrySubscription>();
   private readonly newId: () => string;
   private readonly maxBatch: number;
@@ -226,7 +218,6 @@ export class SqliteEventStore implements EventStore {
     this.newId = options.newId ?? uuidv7;
     this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
     this.heads = new StreamHeadCache(options.streamHeadCacheSize ?? DEFAULT_HEAD_CACHE_SIZE);
-    this.streamEntries = new StreamEntriesCache({ maxChars: options.streamCacheChars ?? DEFAULT_STREAM_CACHE_CHARS });
     this.reader = new SqliteEntryReader(db, () => this.committed);
     this.checkpoints = new SqliteCheckpointStore(db, () => this.batchIdle);
     this.insertEntry = db.prepare<[number, string, number, string, string, string, string, string, string, Buffer]>(
@@ -302,15 +293,7 @@ export class SqliteEventStore implements EventStore {
 
   async readStream(stream: string, fromRevision = 0): Promise<IntegratedEntry[]> {
     this.assertOpen();
-    // The cache answers only what the reader would: the same arguments are refused.
-    if (typeof stream !== 'string') throw new LedgerError('LEDGER.INVALID_ARGUMENT', 'bad_request', 'stream must be a string');
-    assertPosition(fromRevision, 'fromRevision');
-    const cached = this.streamEntries.read(stream, fromRevision);
-    if (cached !== undefined) return cached;
-    if (fromRevision !== 0) return this.reader.readStream(stream, fromRevision);
-    const rows = this.reader.readStreamRows(stream);
-    this.streamEntries.remember(stream, rows);
-    return rows.map((row) => ({ position: row.position, entry: JSON.parse(row.json) as SignedEntry, leafHash: row.leafHash }));
+    return this.reader.readStream(stream, fromRevision);
   }
 
   /**
@@ -599,10 +582,6 @@ export class SqliteEventStore implements EventStore {
       const entries = planned.entries.map((entry) => entry.integrated!);
       const last = entries[entries.length - 1]!;
       this.heads.set(planned.append.stream, { revision: last.entry.revision, leafHash: last.leafHash });
-      if (this.streamEntries.holds(planned.append.stream)) {
-        const rows = planned.entries.map((entry) => ({ position: entry.integrated!.position, revision: entry.revision, json: entry.json!, leafHash: entry.leafHashHex! }));
-        this.streamEntries.extend(planned.append.stream, rows);
-      }
       this.indexCommand(planned.append.meta.tenant, planned.append.meta.commandId, entries[0]!.position);
       const result: AppendResult = { stream: planned.append.stream, entries, revision: last.entry.revision, duplicate: false };
       planned.append.resolve(result);
@@ -646,7 +625,6 @@ export class SqliteEventStore implements EventStore {
   /** Drops the stream-head cache and catches the Merkle tree up with the file (another writer may have appended). */
   private reloadFromDatabase(): void {
     this.heads.clear();
-    this.streamEntries.clear();
     try {
       this.appendStoredLeaves();
       this.indexStoredCommands();
