@@ -8,7 +8,7 @@
 import type { KeyObject } from 'node:crypto';
 import { signJwt, verifyJwt } from '../../ledger/compact-jws.js';
 import type { SigningKey } from '../../ledger/signing-key.js';
-import { GRANT_AUDIENCE, type GrantClaims } from '../worker/grant.js';
+import { GRANT_AUDIENCE, grantClaimsOf, type GrantClaims } from '../worker/grant.js';
 
 // One definition of the grant's claims for both sides: the ledger mints what the worker verifies.
 export { GRANT_AUDIENCE, type GrantClaims };
@@ -28,8 +28,6 @@ export type GrantVerification =
 
 /** The ledger's log keys a grant may be signed with: known and not revoked. */
 export type LedgerKeyLookup = (kid: string) => KeyObject | undefined;
-
-const STRING_CLAIMS = ['sub', 'jti', 'job', 'query', 'node', 'tenant', 'model', 'input', 'policy'] as const;
 
 export function verifyGrant(grant: unknown, options: { keys: LedgerKeyLookup; issuer: string; now: Date }): GrantVerification {
   const invalid = (reason: string): GrantVerification => ({ ok: false, code: 'INFERENCE.GRANT_INVALID', reason });
@@ -60,10 +58,6 @@ export function verifyGrant(grant: unknown, options: { keys: LedgerKeyLookup; is
       }
     }
   }
-  const payload = checked.claims;
-  for (const claim of STRING_CLAIMS) {
-    if (typeof payload[claim] !== 'string' || payload[claim] === '') return invalid(`the grant's "${claim}" claim is missing`);
-  }
-  if (!Number.isSafeInteger(payload['decision'])) return invalid('the grant\'s "decision" claim is not a position');
-  return { ok: true, claims: payload as unknown as GrantClaims };
+  const claims = grantClaimsOf(checked.claims);
+  return typeof claims === 'string' ? invalid(claims) : { ok: true, claims };
 }

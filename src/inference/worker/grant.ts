@@ -3,7 +3,8 @@
  * ledger's log key (EdDSA, `kid` in the header, verifiable with `/.well-known/jwks.json`). The worker checks
  * it BEFORE fetching or loading anything: signature by an unrevoked ledger key, `aud: 'ida-ledger-worker'`,
  * `exp`, `sub` = its own worker id, and the job claims (`job`, `query`, `node`, `model`, `input`) against the
- * leased job. Pure functions over a JWKS (synchronous EdDSA, `ledger/compact-jws`); fetching the JWKS is the caller's (see {@link LedgerKeySet}).
+ * leased job. Pure functions over a JWKS (synchronous EdDSA, `ledger/compact-jws`); fetching the JWKS is the
+ * caller's (see {@link LedgerKeySet}).
  */
 import type { KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
@@ -97,6 +98,18 @@ export function trustedLedgerKeys(jwks: LedgerJwks): JWK[] {
 
 const STRING_CLAIMS = ['iss', 'sub', 'jti', 'job', 'query', 'node', 'tenant', 'model', 'input', 'policy'] as const;
 
+/**
+ * A verified grant's claims, typed: every binding a non-empty string and `decision` a position. Otherwise the
+ * reason. Both sides check a grant's claims with it (the worker before it runs, the ledger before it accepts).
+ */
+export function grantClaimsOf(payload: Readonly<Record<string, unknown>>): GrantClaims | string {
+  for (const claim of STRING_CLAIMS) {
+    if (typeof payload[claim] !== 'string' || payload[claim] === '') return `the grant's "${claim}" claim is missing or not a string`;
+  }
+  if (!Number.isSafeInteger(payload['decision'])) return 'the grant\'s "decision" claim is not a position';
+  return payload as unknown as GrantClaims;
+}
+
 function fail(code: GrantFailureCode, reason: string): GrantCheck {
   return { ok: false, code, reason };
 }
@@ -141,12 +154,8 @@ export function verifyGrant(grant: string, options: VerifyGrantOptions): GrantCh
     ...(options.issuer === undefined ? {} : { issuer: options.issuer }),
   });
   if (!checked.ok) return classify(checked);
-  const payload = checked.claims;
-  for (const claim of STRING_CLAIMS) {
-    if (typeof payload[claim] !== 'string' || payload[claim] === '') return fail('GRANT_MALFORMED', `claim ${claim} is missing or not a string`);
-  }
-  if (typeof payload['decision'] !== 'number' || !Number.isSafeInteger(payload['decision'])) return fail('GRANT_MALFORMED', 'claim decision is not an integer');
-  const claims = payload as unknown as GrantClaims;
+  const claims = grantClaimsOf(checked.claims);
+  if (typeof claims === 'string') return fail('GRANT_MALFORMED', claims);
   if (claims.sub !== options.workerId) return fail('GRANT_SUBJECT_MISMATCH', `the grant is for worker ${claims.sub}, not ${options.workerId}`);
   const job = options.job;
   const pairs: [string, string, string][] = [
