@@ -241,14 +241,26 @@ describe('QueryCommandRunner', () => {
     });
     const refused = await refusal(answer(children[1]!, 'mine'));
     expect(refused.code).toBe('QUERY.NODE_ALREADY_ANSWERED');
-    // The decompose folded revision 0 and appended 1; the answer reads from 1, appends 2; the foreign answer is 3.
+    // The decompose folded revision 0, appended 1 and kept its own append; the answer reads from 2 (nothing
+    // new), appends 2 and keeps it; the foreign answer is 3, which the refused answer reads and folds.
     expect(store.reads).toEqual([
-      [`query-${queryId}`, 1],
       [`query-${queryId}`, 2],
+      [`query-${queryId}`, 3],
     ]);
     // Another tenant is still refused from the kept state.
     const error = await refusal(new AnswerNodeHandler(runner).execute(new AnswerNode({ principal: intruder }, queryId, children[1]!, { answer: 'x' })));
     expect(error.code).toBe('AUTH.TENANT_FORBIDDEN');
+  });
+
+  it("keeps a command's own append with its state: the next command reads back nothing and still decides on it", async () => {
+    const before = await answer(children[0]!, 'yes');
+    store.reads.length = 0;
+    const refused = await refusal(answer(children[0]!, 'again'));
+    expect(refused.code).toBe('QUERY.NODE_ALREADY_ANSWERED');
+    // Read from the revision after the answer's own entry: the store had nothing newer to give.
+    expect(store.reads).toEqual([[`query-${queryId}`, before.body.revision + 1]]);
+    const fresh = await answer(children[1]!, 'no');
+    expect(fresh.body.revision).toBe(before.body.revision + 1);
   });
 
   it('a key used for another command of the same tenant on another query: tenant and existence first, then 422', async () => {

@@ -11,7 +11,7 @@ import type { EventStore } from '../../ledger/event-store.port.js';
 import { EVENT_STORE } from '../../ledger/ledger.tokens.js';
 import { POLICY_ENGINE, type PolicyDecision, type PolicyEngine } from '../../policy/policy-engine.port.js';
 import { runInferenceRequest } from '../../policy/policy-requests.js';
-import { readProxySnapshots } from '../proxy-snapshot.js';
+import { ProxySnapshotReader } from '../proxy-snapshot.js';
 import type { Assignee, InferenceRequestedData, QueryEvent } from '../query.events.js';
 import { NodeCommand, QueryCommandRunner, type CommandOutcome } from '../query-command.runner.js';
 import type { AssignNodeResponse } from '../query.responses.js';
@@ -23,18 +23,23 @@ export class AssignNode extends NodeCommand<AssignNodeBody, AssignNodeResponse> 
 
 @CommandHandler(AssignNode)
 export class AssignNodeHandler implements ICommandHandler<AssignNode> {
+  /** The proxy streams this handler folded, continued with what was appended since on each assignment. */
+  private readonly proxies: ProxySnapshotReader;
+
   constructor(
     private readonly runner: QueryCommandRunner,
-    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(EVENT_STORE) store: EventStore,
     @Inject(POLICY_ENGINE) private readonly engine: PolicyEngine,
-  ) {}
+  ) {
+    this.proxies = new ProxySnapshotReader(store);
+  }
 
   async execute({ envelope, queryId, nodeId, body }: AssignNode): Promise<CommandOutcome<AssignNodeResponse>> {
     const command = { nodeId, ...body } as AssignNodeCommand;
     const versionIds = proxyVersionIdsOf(command);
     // Read before deciding. A stage change between this read and the append is a race the registry's own
     // stream orders; the job records the artifact digest it was given, so a later audit sees exactly what ran.
-    const proxies = await readProxySnapshots(this.store, versionIds);
+    const proxies = await this.proxies.read(versionIds);
     const { tenant, sub } = envelope.principal;
     return this.runner.run(envelope, {
       queryId,

@@ -5,10 +5,16 @@
  * not hold gigabytes. A state folded from more than a quarter of that bound is not kept (its stream is folded
  * whole on each load, as without this cache). Plain TypeScript.
  */
+import type { SignedEntry } from '../../ledger/entry.js';
 
-/** A state the runner folded: up to which revision, and the stream's tenant (its first entry's). */
+/**
+ * A state the runner folded, and the stream's entries after it that are still to be folded into it (those of
+ * the runner's own last append); `revision`: the last of those, or the state's own; `tenant`: the stream's
+ * (its first entry's).
+ */
 export interface FoldedState {
   readonly state: unknown;
+  readonly pending?: readonly SignedEntry[];
   readonly revision: number;
   readonly tenant: string;
 }

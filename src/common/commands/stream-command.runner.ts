@@ -6,8 +6,9 @@
  *
  *   1. idempotency: `findCommand(tenant, key)` first — a retry returns the FIRST result, rebuilt from the
  *      recorded entries, and appends nothing (this also covers a crash between append and response);
- *   2. load the stream and rehydrate (a spec with an incremental `fold` continues the state it folded last time
- *      with the entries appended since, instead of folding the whole stream again);
+ *   2. load the stream and rehydrate (a spec with an incremental `fold` continues the state it folded last time,
+ *      and the entries of its own last append, with the entries others appended since, instead of folding the
+ *      whole stream again);
  *   3. tenant check (403 AUTH.TENANT_FORBIDDEN) before anything else about the aggregate; then not-found;
  *   4. `If-Match` against the stream's last revision (412 LEDGER.REVISION_CONFLICT);
  *   5. decide (pure; refusals are LedgerErrors with stable codes);
@@ -114,8 +115,11 @@ export interface StreamCommandSpec<S, R> {
    */
   sameRequest(recorded: SignedEntry, all: readonly SignedEntry[]): boolean;
   decide(state: S, ctx: DecideContext): ProposedEvent[];
-  /** The response, from the command's recorded entries only, so a replay can rebuild it exactly. */
-  respond(recorded: readonly SignedEntry[]): R;
+  /**
+   * The response, from the command's recorded entries only, so a replay can rebuild it exactly (`integrated`:
+   * the same entries with their global positions).
+   */
+  respond(recorded: readonly SignedEntry[], integrated: readonly IntegratedEntry[]): R;
 }
 
 /** Stream names are `<prefix><id>`; ids longer than this cannot name an aggregate. */
@@ -205,8 +209,9 @@ export class StreamCommandRunner {
         });
         // The same key raced in from a parallel retry: the store kept the first one.
         if (result.duplicate) return this.replay(envelope, spec, result.entries);
+        if (spec.fold !== undefined) this.keepAppended(principal, spec, spec.fold, state, result.entries);
         // 7. The response, from what was recorded.
-        return { body: spec.respond(result.entries.map((e) => e.entry)), correlationId, replayed: false };
+        return { body: spec.respond(result.entries.map((e) => e.entry), result.entries), correlationId, replayed: false };
       } catch (error) {
         if (!isLedgerError(error) || error.code !== 'LEDGER.REVISION_CONFLICT') throw error;
         // The client stated what it saw; someone else changed it since: its precondition failed.
@@ -248,10 +253,32 @@ export class StreamCommandRunner {
     const signed = entries.map((e) => e.entry);
     let state: S;
     if (kept === undefined) state = spec.rehydrate(signed);
-    else state = signed.length === 0 ? (kept.state as S) : fold.continue(kept.state as S, signed);
+    else {
+      // A state kept after an append comes with that append's entries, not folded yet.
+      const unfolded = kept.pending === undefined ? signed : [...kept.pending, ...signed];
+      state = unfolded.length === 0 ? (kept.state as S) : fold.continue(kept.state as S, unfolded);
+    }
     const revision = signed.length === 0 ? kept!.revision : signed[signed.length - 1]!.revision;
     this.folded.keep(key, { state, revision, tenant });
     return { state, streamRevision: revision };
+  }
+
+  /**
+   * After a successful append: the state decided on and the entries just recorded are, together, what the next
+   * load would fold from the stream; they are kept (the entries unfolded until a next command needs them: the
+   * last command on a stream folds nothing more) at the new revision, so that the next command reads only what
+   * others appended since (usually nothing) instead of reading this append back.
+   */
+  private keepAppended<S, R>(principal: Principal, spec: StreamCommandSpec<S, R>, fold: IncrementalFold<S>, decidedOn: S, appended: readonly IntegratedEntry[]): void {
+    const last = appended[appended.length - 1];
+    if (last === undefined) return;
+    // The stream is the principal's: a new one was just created with its tenant, an existing one passed the check.
+    this.folded.keep(`${fold.key} ${spec.stream}`, {
+      state: decidedOn,
+      pending: appended.map((e) => e.entry),
+      revision: last.entry.revision,
+      tenant: principal.tenant,
+    });
   }
 
   /** Rebuilds the first result of a command id, or refuses a key that was used for another request. */
@@ -272,7 +299,7 @@ export class StreamCommandRunner {
         'This Idempotency-Key was already used for a different request; use a new key for a new command.',
       );
     }
-    return { body: spec.respond(entries), correlationId: first.meta.correlationId, replayed: true };
+    return { body: spec.respond(entries, integrated), correlationId: first.meta.correlationId, replayed: true };
   }
 }
 

@@ -130,9 +130,14 @@ export function evolveProxy(state: ProxyState | null, recorded: RecordedProxyEve
 
 /** The proxy from its raw stream entries (other contexts' event types are skipped); null when there is none. */
 export function rehydrateProxy(entries: Iterable<RecordableEntry>): ProxyState | null {
-  let state: ProxyState | null = null;
-  for (const entry of entries) if (isProxyEventType(entry.type)) state = evolveProxy(state, parseRecordedProxyEvent(entry));
-  return state;
+  return continueProxy(null, entries);
+}
+
+/** `state` (what `rehydrateProxy` gave for the stream's earlier entries) continued with the entries after them. */
+export function continueProxy(state: ProxyState | null, entries: Iterable<RecordableEntry>): ProxyState | null {
+  let next = state;
+  for (const entry of entries) if (isProxyEventType(entry.type)) next = evolveProxy(next, parseRecordedProxyEvent(entry));
+  return next;
 }
 
 function corrupt(recorded: RecordedProxyEvent, reason: string): LedgerError {

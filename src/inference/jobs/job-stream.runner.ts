@@ -6,7 +6,7 @@
 import { queryStream } from '../../amplification/query-command.runner.js';
 import type { Principal } from '../../auth/principal.js';
 import { StreamCommandRunner, type DecideContext } from '../../common/commands/stream-command.runner.js';
-import type { ProposedEvent, SignedEntry } from '../../ledger/entry.js';
+import type { IntegratedEntry, ProposedEvent } from '../../ledger/entry.js';
 import type { EventStore } from '../../ledger/event-store.port.js';
 import type { JobQueue } from './job-queue.js';
 import { continueJobStream, jobNotFound, rehydrateJobStream, type JobStreamState } from './job-stream.js';
@@ -20,7 +20,7 @@ export async function runOnJobStream(
   jobId: string,
   eventType: string,
   decide: (state: JobStreamState, ctx: DecideContext) => ProposedEvent[],
-): Promise<readonly SignedEntry[]> {
+): Promise<readonly IntegratedEntry[]> {
   const outcome = await runner.run(
     // Workers send no Idempotency-Key: every lease and every posted result is a new command.
     { principal },
@@ -35,7 +35,7 @@ export async function runOnJobStream(
       eventType,
       sameRequest: () => false,
       decide: (state, ctx) => decide(state, ctx).map(({ type, schema, data }) => ({ type, schema, data })),
-      respond: (entries) => entries,
+      respond: (_entries, integrated) => integrated,
     },
   );
   return outcome.body;

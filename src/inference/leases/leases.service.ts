@@ -130,9 +130,9 @@ export class InferenceLeases implements OnModuleDestroy {
       if (isLedgerError(error) && MOVED_ON.has(error.code)) return null;
       throw error;
     }
-    const leasedEntry = entries.find((e) => e.type === 'InferenceLeased');
+    const leasedEntry = entries.find((e) => e.entry.type === 'InferenceLeased');
     if (leasedEntry === undefined || located === undefined) throw new LedgerError('INFERENCE.NOTHING_RECORDED', 'internal', 'The lease recorded no InferenceLeased');
-    const leased = parseInferenceEvent(leasedEntry);
+    const leased = parseInferenceEvent(leasedEntry.entry);
     if (leased.type !== 'InferenceLeased') throw new LedgerError('INFERENCE.NOTHING_RECORDED', 'internal', 'Unexpected lease entry');
     const { query, job, nodeId } = located;
     const positions = await decisionPositionOf(this.store, this.index.jobs, query.queryId, job.jobId);
@@ -158,8 +158,7 @@ export class InferenceLeases implements OnModuleDestroy {
       { key: this.ledger.keyRing.current(), issuer: this.ledger.origin, now: this.clock.now() },
     );
     // The queue sees this lease before the next poll looks at it.
-    const [recorded] = await this.store.readStream(leasedEntry.stream, leasedEntry.revision);
-    if (recorded !== undefined) await this.index.caughtUp(recorded.position);
+    await this.index.caughtUp(leasedEntry.position);
     return {
       job: {
         jobId: job.jobId,

@@ -75,7 +75,7 @@ export class InferenceResults {
       return decision.events;
     });
     if (decision === undefined) throw new LedgerError('INFERENCE.NOTHING_RECORDED', 'internal', 'No decision was taken');
-    const revision = entries[entries.length - 1]!.revision;
+    const revision = entries[entries.length - 1]!.entry.revision;
     if (!decision.accepted) {
       throw new LedgerError(decision.code, INFERENCE_REJECTIONS[decision.code], decision.reason, { jobId: body.jobId, recorded: true, revision });
     }
