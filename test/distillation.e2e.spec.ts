@@ -7,6 +7,7 @@
 import { randomBytes, createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import { verifyDatasetRoot, datasetInclusionProof, verifyDatasetInclusion } from '../src/distillation/dataset-root.js';
@@ -399,7 +400,40 @@ describe('distillation: refusals (problem+json, nothing appended)', () => {
     await expectRefusal(() => get(`/v1/artifacts/sha256:${unknown}`, 'auditor'), 404, 'ARTIFACT.NOT_FOUND');
     await expectRefusal(() => get('/v1/artifacts/sha256:..%2F..%2Fledger.sqlite', 'auditor'), 400, 'ARTIFACT.INVALID_DIGEST');
   });
+
+  it('artifacts are streamed to the store: a chunked upload is bounded as it arrives; gzip and deflate bodies are stored decoded', async () => {
+    const part = () => randomBytes(30 * 1024);
+    // No Content-Length: the bound holds while the body streams in.
+    const tooLong = await chunkedUpload([part(), part(), part()]);
+    expect(tooLong.status).toBe(413);
+    expect(tooLong.body).toMatchObject({ code: 'REQUEST.BODY_TOO_LARGE' });
+    const pieces = [part(), part()];
+    const whole = Buffer.concat(pieces);
+    const stored = await chunkedUpload(pieces);
+    expect(stored.status).toBe(201);
+    expect(stored.body).toEqual({ sha256: `sha256:${createHash('sha256').update(whole).digest('hex')}`, sizeBytes: whole.length });
+    for (const [encoding, encode] of [['gzip', gzipSync], ['deflate', deflateSync]] as const) {
+      const bytes = Buffer.from(`compressible weights ${encoding} `.repeat(1000));
+      const res = await upload(encode(bytes), 'pipeline', { 'Content-Encoding': encoding }).expect(201);
+      expect(res.body).toEqual({ sha256: `sha256:${createHash('sha256').update(bytes).digest('hex')}`, sizeBytes: bytes.length });
+      const back = await get(`/v1/artifacts/${res.body.sha256 as string}`, 'auditor').responseType('blob').expect(200);
+      expect(Buffer.compare(back.body as Buffer, bytes)).toBe(0);
+    }
+    // The bound is on the decoded bytes: a small gzip body that inflates past it is refused.
+    await expectRefusal(() => upload(gzipSync(Buffer.alloc(MAX_ARTIFACT + 1)), 'pipeline', { 'Content-Encoding': 'gzip' }), 413, 'REQUEST.BODY_TOO_LARGE');
+    await expectRefusal(() => upload(randomBytes(100), 'pipeline', { 'Content-Encoding': 'gzip' }), 400, 'REQUEST.MALFORMED_BODY');
+    await expectRefusal(() => upload(randomBytes(100), 'pipeline', { 'Content-Encoding': 'br' }), 415, 'REQUEST.UNSUPPORTED_MEDIA_TYPE');
+  });
 });
+
+/** An upload sent in chunks, without a Content-Length (Transfer-Encoding: chunked). */
+function chunkedUpload(chunks: Buffer[]): Promise<request.Response> {
+  return new Promise((resolve, reject) => {
+    const req = api().post('/v1/artifacts').set(bearer('pipeline')).set('Content-Type', 'application/octet-stream');
+    for (const chunk of chunks) req.write(chunk);
+    req.end((error, res) => (res ? resolve(res) : reject(error)));
+  });
+}
 
 /** A success that must append nothing (an idempotent replay). */
 async function expectOk(send: () => request.Test, status: number): Promise<request.Response> {

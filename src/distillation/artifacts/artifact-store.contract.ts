@@ -24,6 +24,10 @@ async function drain(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+async function* chunksOf(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
+  for (const chunk of chunks) yield chunk;
+}
+
 export function describeArtifactStoreContract(name: string, factory: () => Promise<ArtifactStoreContractFixture>): void {
   describe(`ArtifactStore contract: ${name}`, () => {
     let fixture: ArtifactStoreContractFixture;
@@ -110,6 +114,62 @@ export function describeArtifactStoreContract(name: string, factory: () => Promi
         await expect(call()).rejects.toMatchObject({ code: 'ARTIFACT.INVALID_DIGEST', category: 'bad_request' });
       }
       await expect(store.put(Buffer.from('x'), { expectedSha256: address })).rejects.toMatchObject({ code: 'ARTIFACT.INVALID_DIGEST' });
+    });
+
+    it('putStream stores what put of the concatenated chunks would, and is idempotent with put', async () => {
+      const bytes = randomBytes(200_000);
+      const cuts = [0, 1, 7, 65_536, 65_537, 150_000, bytes.length];
+      const chunks = cuts.slice(1).map((end, i) => bytes.subarray(cuts[i], end));
+      const put = await store.putStream(chunksOf(chunks));
+      expect(put).toEqual({ sha256: digestOf(bytes), sizeBytes: bytes.length, created: true });
+      expect(Buffer.from((await store.get(put.sha256))!)).toEqual(bytes);
+      expect(await store.putStream(chunksOf([bytes]), { expectedSha256: put.sha256, maxBytes: bytes.length })).toEqual({ ...put, created: false });
+      expect(await store.put(bytes)).toEqual({ ...put, created: false });
+      const other = randomBytes(300);
+      await store.put(other);
+      expect(await store.putStream(chunksOf([other.subarray(0, 100), other.subarray(100)]))).toMatchObject({ sha256: digestOf(other), created: false });
+    });
+
+    it('putStream refuses a source longer than maxBytes (REQUEST.BODY_TOO_LARGE) without reading on, and stores nothing', async () => {
+      const chunks = [randomBytes(10), randomBytes(10), randomBytes(10), randomBytes(10)];
+      let pulled = 0;
+      async function* counted(): AsyncGenerator<Uint8Array> {
+        for (const chunk of chunks) {
+          pulled++;
+          yield chunk;
+        }
+      }
+      await expect(store.putStream(counted(), { maxBytes: 25 })).rejects.toMatchObject({ code: 'REQUEST.BODY_TOO_LARGE', category: 'payload_too_large' });
+      expect(pulled).toBe(3);
+      expect(await store.stat(digestOf(Buffer.concat(chunks)))).toBeNull();
+      expect(await store.stat(digestOf(Buffer.concat(chunks.slice(0, 3))))).toBeNull();
+      const exact = Buffer.concat(chunks.slice(0, 2));
+      await expect(store.putStream(chunksOf([exact]), { maxBytes: 20 })).resolves.toMatchObject({ sha256: digestOf(exact), sizeBytes: 20 });
+    });
+
+    it('putStream refuses an empty source, a mismatching stated digest and a malformed one, storing nothing', async () => {
+      await expect(store.putStream(chunksOf([]))).rejects.toMatchObject({ code: 'ARTIFACT.EMPTY' });
+      await expect(store.putStream(chunksOf([new Uint8Array(0)]))).rejects.toMatchObject({ code: 'ARTIFACT.EMPTY' });
+      const bytes = randomBytes(100);
+      const other = digestOf(Buffer.from('something else'));
+      await expect(store.putStream(chunksOf([bytes]), { expectedSha256: other })).rejects.toMatchObject({
+        code: 'ARTIFACT.DIGEST_MISMATCH',
+        details: { expectedSha256: other, actualSha256: digestOf(bytes) },
+      });
+      expect(await store.stat(digestOf(bytes))).toBeNull();
+      await expect(store.putStream(chunksOf([bytes]), { expectedSha256: 'sha256:xyz' })).rejects.toMatchObject({ code: 'ARTIFACT.INVALID_DIGEST' });
+      await expect(store.putStream(chunksOf([bytes]), { maxBytes: 0 })).rejects.toThrow(TypeError);
+    });
+
+    it("putStream: a source that fails rejects with the source's error and stores nothing", async () => {
+      const first = randomBytes(64);
+      const broken = new Error('connection reset');
+      async function* failing(): AsyncGenerator<Uint8Array> {
+        yield first;
+        throw broken;
+      }
+      await expect(store.putStream(failing())).rejects.toBe(broken);
+      expect(await store.stat(digestOf(first))).toBeNull();
     });
 
     it('keeps artifacts across a reopen (persistent adapters)', async () => {

@@ -41,6 +41,29 @@ describe('FilesystemArtifactStore on disk', () => {
     });
   });
 
+  it('putStream leaves no temporary file, stored or refused, and keeps the same layout', async () => {
+    await withStore(async (store, root) => {
+      async function* chunks(...parts: string[]): AsyncGenerator<Uint8Array> {
+        for (const part of parts) yield Buffer.from(part);
+      }
+      const { sha256 } = await store.putStream(chunks('onnx ', 'bytes'));
+      const file = join(root, 'sha256', sha256.slice('sha256:'.length));
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      await expect(store.putStream(chunks('a', 'bb', 'ccc'), { maxBytes: 4 })).rejects.toMatchObject({ code: 'REQUEST.BODY_TOO_LARGE' });
+      await expect(store.putStream(chunks('x'), { expectedSha256: sha256 })).rejects.toMatchObject({ code: 'ARTIFACT.DIGEST_MISMATCH' });
+      async function* failing(): AsyncGenerator<Uint8Array> {
+        yield Buffer.from('part');
+        throw new Error('aborted');
+      }
+      await expect(store.putStream(failing())).rejects.toThrow('aborted');
+      expect(readdirSync(join(root, 'tmp'))).toEqual([]);
+      expect(readdirSync(join(root, 'sha256'))).toEqual([sha256.slice('sha256:'.length)]);
+      const inode = statSync(file).ino;
+      expect(await store.putStream(chunks('onnx bytes'))).toMatchObject({ sha256, created: false });
+      expect(statSync(file).ino).toBe(inode);
+    });
+  });
+
   it('never overwrites: a file already at an address is kept as it is', async () => {
     await withStore(async (store, root) => {
       const { sha256 } = await store.put(Buffer.from('first'));

@@ -23,6 +23,10 @@
  * - Every method MUST reject a malformed address with `ARTIFACT.INVALID_DIGEST` without touching storage (an
  *   address never becomes a path unchecked).
  * - Empty artifacts MUST be refused with `ARTIFACT.EMPTY`: no model is zero bytes; it is always a client mistake.
+ * - `putStream` MUST store exactly what `put` of the concatenated chunks would (same address, same refusals,
+ *   same idempotence) without holding the whole artifact in memory; with `maxBytes` it MUST refuse a source
+ *   longer than that with `REQUEST.BODY_TOO_LARGE` as soon as it passes the bound, and a source that fails MUST
+ *   make it reject with the source's error. Either way nothing is stored and nothing partial is left behind.
  */
 import type { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
@@ -48,8 +52,16 @@ export interface OpenedArtifact extends ArtifactInfo {
   stream: Readable;
 }
 
+export interface PutStreamOptions {
+  expectedSha256?: string;
+  /** Bytes accepted at most; more is refused (`REQUEST.BODY_TOO_LARGE`) without reading on. */
+  maxBytes?: number;
+}
+
 export interface ArtifactStore {
   put(bytes: Uint8Array, options?: { expectedSha256?: string }): Promise<PutResult>;
+  /** `put` of the chunks of `source`, read as they come (an upload): hashed and set aside chunk by chunk. */
+  putStream(source: AsyncIterable<Uint8Array>, options?: PutStreamOptions): Promise<PutResult>;
   get(sha256: string): Promise<Uint8Array | null>;
   stat(sha256: string): Promise<ArtifactInfo | null>;
   openRead(sha256: string): Promise<OpenedArtifact | null>;
@@ -86,4 +98,40 @@ export function checkPut(bytes: Uint8Array, options: { expectedSha256?: string }
   const sha256 = artifactDigest(bytes);
   if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) throw digestMismatch(options.expectedSha256, sha256);
   return sha256;
+}
+
+export function artifactTooLarge(maxBytes: number): LedgerError {
+  return new LedgerError('REQUEST.BODY_TOO_LARGE', 'payload_too_large', `An artifact may have at most ${maxBytes} bytes.`, { maxBytes });
+}
+
+/** Checks `putStream`'s options before anything is read: a well-formed stated digest, a sane bound. */
+export function checkPutStreamOptions(options: PutStreamOptions): void {
+  if (options.expectedSha256 !== undefined) digestHex(options.expectedSha256);
+  if (options.maxBytes !== undefined && (!Number.isSafeInteger(options.maxBytes) || options.maxBytes < 1))
+    throw new TypeError('putStream: maxBytes must be a positive integer');
+}
+
+/**
+ * Counts the bytes of a source as they pass and hashes them; `add` throws `REQUEST.BODY_TOO_LARGE` once they
+ * exceed `maxBytes`. `finish` refuses an empty or mismatching artifact (as `checkPut` does) and gives its digest.
+ */
+export class ArtifactDigester {
+  private readonly hash = createHash('sha256');
+  size = 0;
+
+  constructor(private readonly options: PutStreamOptions) {}
+
+  add(chunk: Uint8Array): void {
+    this.size += chunk.length;
+    if (this.options.maxBytes !== undefined && this.size > this.options.maxBytes) throw artifactTooLarge(this.options.maxBytes);
+    this.hash.update(chunk);
+  }
+
+  finish(): string {
+    if (this.size === 0) throw emptyArtifact();
+    const sha256 = `sha256:${this.hash.digest('hex')}`;
+    const expected = this.options.expectedSha256;
+    if (expected !== undefined && expected !== sha256) throw digestMismatch(expected, sha256);
+    return sha256;
+  }
 }

@@ -1,7 +1,9 @@
 /**
  * `POST /v1/artifacts` (pipeline): upload an artifact as a raw `application/octet-stream` body (at most
- * `ARTIFACT_MAX_BYTES`, default 256 MiB) → 201 `{sha256, sizeBytes}`. Idempotent: the same bytes get the same
- * address. An optional RFC 9530 `Content-Digest: sha-256=:<base64>:` is checked (422 ARTIFACT.DIGEST_MISMATCH).
+ * `ARTIFACT_MAX_BYTES`, default 256 MiB, after undoing a `Content-Encoding` of gzip or deflate) → 201
+ * `{sha256, sizeBytes}`. The body is streamed into the store (hashed and written aside as it arrives), never
+ * held whole. Idempotent: the same bytes get the same address. An optional RFC 9530
+ * `Content-Digest: sha-256=:<base64>:` is checked (422 ARTIFACT.DIGEST_MISMATCH).
  *
  * `GET /v1/artifacts/:sha256`: streams the bytes back. Any authenticated role of any tenant may fetch by
  * digest: artifacts are content, not tenant records — a digest reveals nothing about the bytes and can only
@@ -10,12 +12,14 @@
  */
 import { Controller, Get, HttpCode, Inject, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
-import express, { type Request, type RequestHandler, type Response } from 'express';
+import type { Request, Response } from 'express';
+import type { Readable } from 'node:stream';
+import { createGunzip, createInflate } from 'node:zlib';
 import { Roles } from '../../auth/auth.decorators.js';
 import { hasBody } from '../../common/http/command-http.js';
 import { LedgerError } from '../../common/ledger-error.js';
 import { ApiProblems } from '../distillation.http.js';
-import { ARTIFACT_MAX_BYTES, ARTIFACT_STORE, emptyArtifact, type ArtifactInfo, type ArtifactStore } from './artifact-store.port.js';
+import { ARTIFACT_MAX_BYTES, ARTIFACT_STORE, artifactTooLarge, emptyArtifact, type ArtifactInfo, type ArtifactStore } from './artifact-store.port.js';
 
 export const OCTET_STREAM = 'application/octet-stream';
 
@@ -39,14 +43,10 @@ export function contentDigestSha256(header: string | string[] | undefined): stri
 @ApiBearerAuth()
 @Controller('v1/artifacts')
 export class ArtifactsController {
-  private readonly parseRaw: RequestHandler;
-
   constructor(
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
-    @Inject(ARTIFACT_MAX_BYTES) maxBytes: number,
-  ) {
-    this.parseRaw = express.raw({ type: OCTET_STREAM, limit: maxBytes });
-  }
+    @Inject(ARTIFACT_MAX_BYTES) private readonly maxBytes: number,
+  ) {}
 
   @Post()
   @HttpCode(201)
@@ -74,12 +74,23 @@ export class ArtifactsController {
       throw new LedgerError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 'unsupported_media_type', `An artifact is uploaded as ${OCTET_STREAM}.`);
     }
     const expectedSha256 = contentDigestSha256(request.headers['content-digest']);
-    // Parsed here, after the guard, not as route middleware: nobody unauthenticated makes us buffer 256 MiB.
-    const bytes = await new Promise<unknown>((resolve, reject) =>
-      this.parseRaw(request, response, (error?: unknown) => (error ? reject(error) : resolve(request.body))),
-    );
-    if (!Buffer.isBuffer(bytes)) throw emptyArtifact();
-    const stored = await this.store.put(bytes, expectedSha256 === undefined ? {} : { expectedSha256 });
+    const declared = Number(request.headers['content-length']);
+    const encoded = request.headers['content-encoding'] !== undefined && request.headers['content-encoding'].toLowerCase().trim() !== 'identity';
+    // The bound is on the artifact's bytes: a declared length says so up front unless the body is compressed.
+    if (!encoded && Number.isFinite(declared) && declared > this.maxBytes) throw artifactTooLarge(this.maxBytes);
+    // Read here, after the guard, and streamed to the store as it arrives (hashed and written aside chunk by
+    // chunk): an upload of up to ARTIFACT_MAX_BYTES never sits in memory whole.
+    const body = decodedBody(request);
+    let stored;
+    try {
+      stored = await this.store.putStream(readBody(body), { maxBytes: this.maxBytes, ...(expectedSha256 === undefined ? {} : { expectedSha256 }) });
+    } catch (error) {
+      // Refused before the end (too large, a bad encoding): let the rest of the body drain, so the answer reaches
+      // the client.
+      if (body !== request) body.destroy();
+      request.resume();
+      throw error;
+    }
     response.setHeader('Location', `/v1/artifacts/${stored.sha256}`);
     response.setHeader('Cache-Control', 'no-store');
     return { sha256: stored.sha256, sizeBytes: stored.sizeBytes };
@@ -103,5 +114,28 @@ export class ArtifactsController {
     // The bytes at an address never change; private because only authenticated callers may fetch them.
     response.setHeader('Cache-Control', 'private, max-age=31536000, immutable');
     return new StreamableFile(opened.stream, { type: OCTET_STREAM, length: opened.sizeBytes });
+  }
+}
+
+/** The request's body as sent (`Content-Encoding` gzip or deflate undone); another encoding is refused (415). */
+function decodedBody(request: Request): Readable {
+  const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+  if (encoding === 'identity') return request;
+  if (encoding !== 'gzip' && encoding !== 'deflate') {
+    throw new LedgerError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 'unsupported_media_type', `Content-Encoding ${encoding} is not supported (identity, gzip, deflate).`);
+  }
+  const decoder = encoding === 'gzip' ? createGunzip() : createInflate();
+  request.on('error', (error) => decoder.destroy(error));
+  return request.pipe(decoder);
+}
+
+/** The body's chunks; a failure to read it (an aborted upload, a corrupt gzip stream) is the client's: 400. */
+async function* readBody(body: Readable): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of body) yield chunk as Uint8Array;
+  } catch (error) {
+    throw new LedgerError('REQUEST.MALFORMED_BODY', 'bad_request', 'The request body could not be read to its end.', {
+      reason: error instanceof Error ? error.message : String(error),
+    });
   }
 }

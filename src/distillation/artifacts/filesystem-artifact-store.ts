@@ -9,13 +9,16 @@ import { chmod, link, mkdir, open, readFile, rename, stat, unlink } from 'node:f
 import { join } from 'node:path';
 import { LedgerError } from '../../common/ledger-error.js';
 import {
+  ArtifactDigester,
   artifactDigest,
   checkPut,
+  checkPutStreamOptions,
   digestHex,
   type ArtifactInfo,
   type ArtifactStore,
   type OpenedArtifact,
   type PutResult,
+  type PutStreamOptions,
 } from './artifact-store.port.js';
 
 function errno(error: unknown): string | undefined {
@@ -24,6 +27,13 @@ function errno(error: unknown): string | undefined {
 
 /** Errors of `link` on filesystems without hard links: fall back to rename after an existence check. */
 const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+
+/** Removes a put's temporary file (gone already once renamed into place). */
+async function removeTemporary(temporary: string): Promise<void> {
+  await unlink(temporary).catch((error: unknown) => {
+    if (errno(error) !== 'ENOENT') throw error;
+  });
+}
 
 export class FilesystemArtifactStore implements ArtifactStore {
   private readonly objects: string;
@@ -43,21 +53,44 @@ export class FilesystemArtifactStore implements ArtifactStore {
 
     await this.ensureFolders();
     const temporary = join(this.tmp, `${digestHex(sha256)}.${randomUUID()}`);
-    const handle = await open(temporary, 'wx', 0o600);
     try {
+      const handle = await open(temporary, 'wx', 0o600);
       try {
         await handle.writeFile(bytes);
         await handle.sync();
       } finally {
         await handle.close();
       }
-      const created = await this.publish(temporary, path);
-      await this.syncFolder(this.objects);
-      return { sha256, sizeBytes: bytes.length, created };
+      return { sha256, sizeBytes: bytes.length, created: await this.publish(temporary, path) };
     } finally {
-      await unlink(temporary).catch((error: unknown) => {
-        if (errno(error) !== 'ENOENT') throw error;
-      });
+      await removeTemporary(temporary);
+    }
+  }
+
+  /** Written aside chunk by chunk while hashed, then published as `put` does: never more than a chunk in memory. */
+  async putStream(source: AsyncIterable<Uint8Array>, options: PutStreamOptions = {}): Promise<PutResult> {
+    checkPutStreamOptions(options);
+    await this.ensureFolders();
+    const temporary = join(this.tmp, `upload.${randomUUID()}`);
+    try {
+      const digester = new ArtifactDigester(options);
+      const handle = await open(temporary, 'wx', 0o600);
+      try {
+        for await (const chunk of source) {
+          digester.add(chunk);
+          for (let written = 0; written < chunk.length; ) written += (await handle.write(chunk, written)).bytesWritten;
+        }
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      const sha256 = digester.finish();
+      const path = this.pathOf(sha256);
+      const existing = await this.statFile(path);
+      if (existing !== null) return { sha256, sizeBytes: existing, created: false };
+      return { sha256, sizeBytes: digester.size, created: await this.publish(temporary, path) };
+    } finally {
+      await removeTemporary(temporary);
     }
   }
 
@@ -121,19 +154,23 @@ export class FilesystemArtifactStore implements ArtifactStore {
     }
   }
 
-  /** True when this call published the file; false when another put had already stored the same address. */
+  /**
+   * Publishes a synced temporary file under its address and makes the entry durable. True when this call
+   * published it; false when another put had already stored the same address.
+   */
   private async publish(temporary: string, path: string): Promise<boolean> {
+    let created = true;
     try {
       await link(temporary, path);
-      return true;
     } catch (error) {
-      if (errno(error) === 'EEXIST') return false;
-      if (!NO_HARD_LINKS.has(errno(error) ?? '')) throw error;
+      if (errno(error) === 'EEXIST') created = false;
+      else if (!NO_HARD_LINKS.has(errno(error) ?? '')) throw error;
+      // No hard links here: a racing put of the same address may replace identical bytes, never others.
+      else if ((await this.statFile(path)) !== null) created = false;
+      else await rename(temporary, path);
     }
-    // No hard links here: a racing put of the same address may replace identical bytes, never others.
-    if ((await this.statFile(path)) !== null) return false;
-    await rename(temporary, path);
-    return true;
+    if (created) await this.syncFolder(this.objects);
+    return created;
   }
 
   private ensureFolders(): Promise<void> {

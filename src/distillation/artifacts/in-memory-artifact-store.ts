@@ -1,6 +1,16 @@
 /** The artifact store in memory: for tests, and for tools that never need the bytes to outlive the process. */
 import { Readable } from 'node:stream';
-import { checkPut, digestHex, type ArtifactInfo, type ArtifactStore, type OpenedArtifact, type PutResult } from './artifact-store.port.js';
+import {
+  ArtifactDigester,
+  checkPut,
+  checkPutStreamOptions,
+  digestHex,
+  type ArtifactInfo,
+  type ArtifactStore,
+  type OpenedArtifact,
+  type PutResult,
+  type PutStreamOptions,
+} from './artifact-store.port.js';
 
 export class InMemoryArtifactStore implements ArtifactStore {
   private readonly artifacts = new Map<string, Buffer>();
@@ -12,6 +22,21 @@ export class InMemoryArtifactStore implements ArtifactStore {
     // A private copy: the caller may reuse its buffer.
     this.artifacts.set(sha256, Buffer.from(bytes));
     return { sha256, sizeBytes: bytes.length, created: true };
+  }
+
+  async putStream(source: AsyncIterable<Uint8Array>, options: PutStreamOptions = {}): Promise<PutResult> {
+    checkPutStreamOptions(options);
+    const digester = new ArtifactDigester(options);
+    const chunks: Buffer[] = [];
+    for await (const chunk of source) {
+      digester.add(chunk);
+      chunks.push(Buffer.from(chunk));
+    }
+    const sha256 = digester.finish();
+    const existing = this.artifacts.get(sha256);
+    if (existing !== undefined) return { sha256, sizeBytes: existing.length, created: false };
+    this.artifacts.set(sha256, Buffer.concat(chunks));
+    return { sha256, sizeBytes: digester.size, created: true };
   }
 
   async get(sha256: string): Promise<Uint8Array | null> {
