@@ -15,13 +15,18 @@ class HashLevel {
   length = 0;
 
   push(hash: Uint8Array): void {
-    if ((this.length + 1) * HASH_SIZE > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(this.buffer.length * 2);
-      this.buffer.copy(grown, 0, 0, this.length * HASH_SIZE);
-      this.buffer = grown;
-    }
+    if ((this.length + 1) * HASH_SIZE > this.buffer.length) this.reserve(1);
     this.buffer.set(hash, this.length * HASH_SIZE);
     this.length++;
+  }
+
+  /** Room for `more` hashes beyond the current ones (at least doubling, so that pushes stay amortised O(1)). */
+  reserve(more: number): void {
+    const needed = (this.length + more) * HASH_SIZE;
+    if (needed <= this.buffer.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
+    this.buffer.copy(grown, 0, 0, this.length * HASH_SIZE);
+    this.buffer = grown;
   }
 
   get(index: number): Buffer {
@@ -66,6 +71,18 @@ export class MerkleTree {
       level++;
     }
     return index;
+  }
+
+  /** Appends the leaf hashes of `hashes`, 32 bytes each, one after the other (a tree rebuilt from storage). */
+  appendMany(hashes: Uint8Array): void {
+    if (hashes.length % HASH_SIZE !== 0) throw new RangeError('leaf hashes must be 32 bytes each');
+    // Each level grows once for the whole batch (level k gains about count / 2^k hashes).
+    const count = hashes.length / HASH_SIZE;
+    for (let level = 0, more = count + 1; more >= 1; level++, more = Math.floor(more / 2)) {
+      if (this.levels.length === level) this.levels.push(new HashLevel());
+      this.levels[level]!.reserve(more);
+    }
+    for (let offset = 0; offset < hashes.length; offset += HASH_SIZE) this.append(hashes.subarray(offset, offset + HASH_SIZE));
   }
 
   leaf(index: number): Buffer {

@@ -415,6 +415,34 @@ describe('MerkleTree: properties (sizes 1..300)', () => {
     );
   });
 
+  it('appendMany (a tree rebuilt from storage in batches) gives the tree that appending leaf by leaf gives', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 300 }), fc.nat(), fc.array(fc.integer({ min: 0, max: 70 }), { maxLength: 12 }), (n, seed, cuts) => {
+        const leaves = randomLeaves(n, seed);
+        const one = new MerkleTree();
+        for (const leaf of leaves) one.append(leaf);
+        const many = new MerkleTree();
+        let at = 0;
+        for (const cut of [...cuts, n]) {
+          const end = Math.min(n, at + cut);
+          many.appendMany(Buffer.concat(leaves.slice(at, end)));
+          at = end;
+          if (at < n && cut % 3 === 0) many.append(leaves[at++]!); // single appends in between keep working
+        }
+        if (at < n) many.appendMany(Buffer.concat(leaves.slice(at)));
+        expect(many.size).toBe(n);
+        expect(many.root().equals(one.root())).toBe(true);
+        for (let size = 1; size <= n; size += Math.max(1, Math.floor(n / 11))) {
+          expect(many.root(size).equals(one.root(size))).toBe(true);
+          expect(many.inclusionProof(size - 1, size)).toEqual(one.inclusionProof(size - 1, size));
+          expect(many.consistencyProof(size, n)).toEqual(one.consistencyProof(size, n));
+        }
+      }),
+      { numRuns: 60 },
+    );
+    expect(() => new MerkleTree().appendMany(Buffer.alloc(33))).toThrow(RangeError);
+  });
+
   it('keeps its roots while it grows: every old root is consistent with every new one', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 300 }), fc.nat(), (n, seed) => {

@@ -59,6 +59,7 @@ export class SqliteEntryReader {
   private readonly sizeStatement;
   private readonly entryJsonStatement;
   private readonly leafHashStatement;
+  private readonly leafHashChunkStatement;
 
   constructor(
     db: BetterSqlite3.Database,
@@ -123,6 +124,13 @@ export class SqliteEntryReader {
     this.entryJsonStatement = db.prepare<[number], EntryRow>(`SELECT ${columns} FROM entries WHERE position >= ? ORDER BY position`).raw();
     this.leafHashStatement = db
       .prepare<[number], [number, Buffer]>('SELECT position, leaf_hash FROM entries WHERE position >= ? ORDER BY position')
+      .raw();
+    // One row per chunk, built inside SQLite: no row object, no Buffer per leaf.
+    this.leafHashChunkStatement = db
+      .prepare<[number, number], [number, number | null, number | null, Buffer | null]>(
+        `SELECT count(*), min(position), max(position), unhex(group_concat(hex(leaf_hash), '' ORDER BY position))
+           FROM (SELECT position, leaf_hash FROM entries WHERE position >= ? ORDER BY position LIMIT ?)`,
+      )
       .raw();
   }
 
@@ -224,5 +232,15 @@ export class SqliteEntryReader {
   /** [position, leaf hash] rows from `fromPosition` on (rebuilding the Merkle tree at open). */
   iterateLeafHashes(fromPosition = 0): IterableIterator<[number, Buffer]> {
     return this.leafHashStatement.iterate(fromPosition);
+  }
+
+  /**
+   * Up to `limit` stored leaf hashes from `fromPosition` on, in position order, as one buffer (`hashes`: the
+   * hashes one after the other; null when there are none): what the tree is rebuilt from at open, a million rows
+   * at a time without a JavaScript value per row. `first`/`last`: their positions; `count`: how many rows.
+   */
+  leafHashChunk(fromPosition: number, limit: number): { count: number; first: number | null; last: number | null; hashes: Buffer | null } {
+    const [count, first, last, hashes] = this.leafHashChunkStatement.get(fromPosition, limit)!;
+    return { count, first, last, hashes };
   }
 }

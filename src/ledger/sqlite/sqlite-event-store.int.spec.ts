@@ -110,6 +110,22 @@ describe('SqliteEventStore (SQLite specifics)', () => {
     expect(store.merkleTree().size).toBe(75);
   });
 
+  it('refuses to open a file whose positions have a gap, naming the first missing one (LEDGER.STORE_CORRUPT)', async () => {
+    for (let n = 0; n < 6; n++) await store.append(request(`query-${n}`, 'no_stream'));
+    await store.close();
+    const db = new Database(path);
+    db.exec('DROP TRIGGER entries_are_append_only_delete');
+    db.prepare('DELETE FROM entries WHERE position = 3').run();
+    db.close();
+    await expect(SqliteEventStore.open({ path, signer: signerFor(key) })).rejects.toMatchObject({
+      code: 'LEDGER.STORE_CORRUPT',
+      details: { position: 3 },
+    });
+    // Reopened for the shared afterEach.
+    rmSync(path, { force: true });
+    store = await SqliteEventStore.open({ path, signer: signerFor(key) });
+  });
+
   it('stores the exact RFC 8785 bytes of each signed entry and its leaf hash', async () => {
     await store.append(request('query-1', 'no_stream', [event(1), { type: 'Unicode', schema: 2, data: { s: 'é\u2028"\\', k: { b: 1, a: [0.5, -0, 1e21] } } }]));
     await store.close();

@@ -95,6 +95,8 @@ interface BatchWrite {
 const DEFAULT_MAX_BATCH = 512;
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const DEFAULT_HEAD_CACHE_SIZE = 100_000;
+/** Leaf hashes per read when the tree is rebuilt at open (2 MiB of hex text inside SQLite per read). */
+const LEAF_HASH_CHUNK = 32_768;
 const COMPACT_JWS = /^[\w-]+\.[\w-]*\.[\w-]+$/;
 
 /** Least-recently-used map of stream heads: millions of streams must not mean millions of cached heads. */
@@ -639,13 +641,29 @@ export class SqliteEventStore implements EventStore {
     const stored = this.reader.storedSize();
     if (stored < this.tree.size)
       throw new LedgerError('LEDGER.STORE_CORRUPT', 'internal', `the file holds ${stored} entries, ${this.tree.size} were integrated`);
-    for (const [position, hash] of this.reader.iterateLeafHashes(this.tree.size)) {
+    for (;;) {
+      const from = this.tree.size;
+      const chunk = this.reader.leafHashChunk(from, LEAF_HASH_CHUNK);
+      if (chunk.count === 0) break;
+      // Positions are unique (the primary key): the chunk is gapless when it spans exactly `count` positions
+      // from `from`, and whole when every hash has 32 bytes. Otherwise the rows say what is wrong, one by one.
+      const whole = chunk.first === from && chunk.last === from + chunk.count - 1 && chunk.hashes?.length === chunk.count * 32;
+      if (whole) this.tree.appendMany(chunk.hashes!);
+      else this.appendLeafRows(from, chunk.count);
+    }
+    this.committed = this.tree.size;
+  }
+
+  /** The leaves at positions from `from` on, `count` rows, one by one: names the first missing position. */
+  private appendLeafRows(from: number, count: number): void {
+    let rows = 0;
+    for (const [position, hash] of this.reader.iterateLeafHashes(from)) {
+      if (rows++ === count) break;
       if (position !== this.tree.size)
         throw new LedgerError('LEDGER.STORE_CORRUPT', 'internal', `entry position ${this.tree.size} is missing`, {
           position: this.tree.size,
         });
       this.tree.append(hash);
     }
-    this.committed = this.tree.size;
   }
 }
