@@ -21,7 +21,8 @@
  *      the node's answer).
  *
  * Transport: `in-process` (default) hands requests to the services through a `fetch` adapter (JSON
- * serialisation kept, sockets and Nest's pipeline skipped) — that is the gate's own cost; `http` runs the very
+ * serialisation kept; sockets, Nest's pipeline and the fetch `Response`'s web stream skipped: the answer is a
+ * text in memory that the worker's client parses) — that is the gate's own cost; `http` runs the very
  * same flow through the listening Nest/express server on loopback with the global `fetch` (what a worker
  * does), so `http − in-process` is the HTTP stack's share. The pipeline's own bearer-token check is not gate
  * work and is skipped in-process; the worker's token check is gate work (grants go to registered keys) and is
@@ -201,6 +202,27 @@ export interface GateFigures {
 }
 
 const INPUT_LABELS = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+
+/**
+ * The in-process transport's answer to the worker's client: a body already in memory, with what the client
+ * reads of a fetch `Response` (status, ok, headers, body, text, json). Building a real `Response` would send the
+ * text through a web stream and back: transport work, like the sockets and the HTTP parsing this transport
+ * skips, and not the gate's (the JSON serialisation is kept: the text is written here and parsed by the client).
+ */
+function memoryResponse(status: number, text: string | null, contentType: string | null): Response {
+  const headers = new Map<string, string>();
+  if (contentType !== null) headers.set('content-type', contentType);
+  if (text !== null) headers.set('content-length', String(Buffer.byteLength(text)));
+  const response = {
+    status,
+    ok: status >= 200 && status < 300,
+    headers: { get: (name: string) => headers.get(name.toLowerCase()) ?? null },
+    body: null,
+    text: async () => text ?? '',
+    json: async () => JSON.parse(text ?? '') as unknown,
+  };
+  return response as unknown as Response;
+}
 const GATES = { minFidelity: 0.8, maxDrift: 0.2, minAgreement: 0.8, maxRecalibrationAgeDays: 30 };
 const LEASE_WAIT_MS = 10_000;
 
@@ -315,7 +337,7 @@ export async function measureGateOverhead(options: GateBenchOptions = {}): Promi
     const inProcessFetch: FetchLike = async (url, init = {}) => {
       const path = new URL(url).pathname;
       const json = (status: number, body: unknown) =>
-        new Response(JSON.stringify(body), { status, headers: { 'Content-Type': status < 300 ? 'application/json' : 'application/problem+json' } });
+        memoryResponse(status, JSON.stringify(body), status < 300 ? 'application/json' : 'application/problem+json');
       try {
         if (path === '/.well-known/jwks.json') return json(200, ledger.jwks());
         if (path === '/v1/inference/results') return json(200, await results.submit(ResultBodySchema.parse(JSON.parse(String(init.body)))));
@@ -323,7 +345,7 @@ export async function measureGateOverhead(options: GateBenchOptions = {}): Promi
         if (path === '/v1/inference/leases') {
           const body = LeaseBodySchema.parse(JSON.parse(String(init.body)));
           const leased = await leases.lease(principal, body.waitMs ?? LEASE_WAIT_MS, init.signal ?? undefined);
-          return leased === null ? new Response(null, { status: 204 }) : json(200, leased);
+          return leased === null ? memoryResponse(204, null, null) : json(200, leased);
         }
         if (path === `/v1/artifacts/${modelSha256}`) return new Response(modelBytes, { status: 200, headers: { 'Content-Type': 'application/octet-stream' } });
         return json(404, { code: 'BENCH.NO_ROUTE' });
@@ -573,8 +595,17 @@ export async function measureGateOverhead(options: GateBenchOptions = {}): Promi
 }
 
 /** As the auth guard does for a worker's self-signed token (the lease route's only authentication). */
+/** A request header by its lower-case name, from what `fetch` accepts as headers (the client sends a plain object). */
+function headerOf(headers: RequestInit['headers'], name: string): string | undefined {
+  if (headers === undefined) return undefined;
+  if (headers instanceof Headers) return headers.get(name) ?? undefined;
+  const pairs = Array.isArray(headers) ? headers : Object.entries(headers);
+  for (const [key, value] of pairs) if (key!.toLowerCase() === name) return typeof value === 'string' ? value : value?.join(', ');
+  return undefined;
+}
+
 async function authenticateWorker(init: RequestInit, directory: WorkerKeyDirectory): Promise<Principal> {
-  const header = new Headers(init.headers).get('authorization') ?? '';
+  const header = headerOf(init.headers, 'authorization') ?? '';
   const bearer = header.startsWith('Bearer ') ? header.slice(7) : '';
   const key = workerKeyOf(bearer, directory);
   if (key === undefined) throw new Error('the worker token names no registered worker key');
