@@ -94,10 +94,10 @@ export function emptyArtifact(): LedgerError {
 /** Checks a `put`'s input: non-empty, and the stated digest (if any) well-formed and matching. Returns the digest. */
 export function checkPut(bytes: Uint8Array, options: { expectedSha256?: string } = {}): string {
   if (options.expectedSha256 !== undefined) digestHex(options.expectedSha256);
-  if (!(bytes instanceof Uint8Array) || bytes.length === 0) throw emptyArtifact();
-  const sha256 = artifactDigest(bytes);
-  if (options.expectedSha256 !== undefined && options.expectedSha256 !== sha256) throw digestMismatch(options.expectedSha256, sha256);
-  return sha256;
+  if (!(bytes instanceof Uint8Array)) throw emptyArtifact();
+  const digester = new ArtifactDigester(options);
+  digester.add(bytes);
+  return digester.finish();
 }
 
 export function artifactTooLarge(maxBytes: number): LedgerError {
@@ -113,7 +113,7 @@ export function checkPutStreamOptions(options: PutStreamOptions): void {
 
 /**
  * Counts the bytes of a source as they pass and hashes them; `add` throws `REQUEST.BODY_TOO_LARGE` once they
- * exceed `maxBytes`. `finish` refuses an empty or mismatching artifact (as `checkPut` does) and gives its digest.
+ * exceed `maxBytes`. `finish` refuses an empty or mismatching artifact and gives its digest (`put` and `putStream` alike).
  */
 export class ArtifactDigester {
   private readonly hash = createHash('sha256');

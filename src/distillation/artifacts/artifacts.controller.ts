@@ -74,13 +74,13 @@ export class ArtifactsController {
       throw new LedgerError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 'unsupported_media_type', `An artifact is uploaded as ${OCTET_STREAM}.`);
     }
     const expectedSha256 = contentDigestSha256(request.headers['content-digest']);
+    const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
     const declared = Number(request.headers['content-length']);
-    const encoded = request.headers['content-encoding'] !== undefined && request.headers['content-encoding'].toLowerCase().trim() !== 'identity';
     // The bound is on the artifact's bytes: a declared length says so up front unless the body is compressed.
-    if (!encoded && Number.isFinite(declared) && declared > this.maxBytes) throw artifactTooLarge(this.maxBytes);
+    if (encoding === 'identity' && Number.isFinite(declared) && declared > this.maxBytes) throw artifactTooLarge(this.maxBytes);
     // Read here, after the guard, and streamed to the store as it arrives (hashed and written aside chunk by
     // chunk): an upload of up to ARTIFACT_MAX_BYTES never sits in memory whole.
-    const body = decodedBody(request);
+    const body = decodedBody(request, encoding);
     let stored;
     try {
       stored = await this.store.putStream(readBody(body), { maxBytes: this.maxBytes, ...(expectedSha256 === undefined ? {} : { expectedSha256 }) });
@@ -117,9 +117,8 @@ export class ArtifactsController {
   }
 }
 
-/** The request's body as sent (`Content-Encoding` gzip or deflate undone); another encoding is refused (415). */
-function decodedBody(request: Request): Readable {
-  const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+/** The request's body as sent (`encoding` gzip or deflate undone); another encoding is refused (415). */
+function decodedBody(request: Request, encoding: string): Readable {
   if (encoding === 'identity') return request;
   if (encoding !== 'gzip' && encoding !== 'deflate') {
     throw new LedgerError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 'unsupported_media_type', `Content-Encoding ${encoding} is not supported (identity, gzip, deflate).`);
