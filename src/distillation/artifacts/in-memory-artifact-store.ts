@@ -16,12 +16,8 @@ export class InMemoryArtifactStore implements ArtifactStore {
   private readonly artifacts = new Map<string, Buffer>();
 
   async put(bytes: Uint8Array, options: { expectedSha256?: string } = {}): Promise<PutResult> {
-    const sha256 = checkPut(bytes, options);
-    const existing = this.artifacts.get(sha256);
-    if (existing !== undefined) return { sha256, sizeBytes: existing.length, created: false };
     // A private copy: the caller may reuse its buffer.
-    this.artifacts.set(sha256, Buffer.from(bytes));
-    return { sha256, sizeBytes: bytes.length, created: true };
+    return this.keep(checkPut(bytes, options), bytes.length, () => Buffer.from(bytes));
   }
 
   async putStream(source: AsyncIterable<Uint8Array>, options: PutStreamOptions = {}): Promise<PutResult> {
@@ -32,11 +28,15 @@ export class InMemoryArtifactStore implements ArtifactStore {
       digester.add(chunk);
       chunks.push(Buffer.from(chunk));
     }
-    const sha256 = digester.finish();
+    return this.keep(digester.finish(), digester.size, () => Buffer.concat(chunks));
+  }
+
+  /** Stores `bytes()` under `sha256` unless it is stored already (one digest, one content: nothing to replace). */
+  private keep(sha256: string, sizeBytes: number, bytes: () => Buffer): PutResult {
     const existing = this.artifacts.get(sha256);
     if (existing !== undefined) return { sha256, sizeBytes: existing.length, created: false };
-    this.artifacts.set(sha256, Buffer.concat(chunks));
-    return { sha256, sizeBytes: digester.size, created: true };
+    this.artifacts.set(sha256, bytes());
+    return { sha256, sizeBytes, created: true };
   }
 
   async get(sha256: string): Promise<Uint8Array | null> {
