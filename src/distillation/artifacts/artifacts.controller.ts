@@ -117,19 +117,29 @@ export class ArtifactsController {
   }
 }
 
-/** The request's body as sent (`encoding` gzip or deflate undone); another encoding is refused (415). */
-function decodedBody(request: Request, encoding: string): Readable {
+/**
+ * The request's body as sent (`encoding` gzip or deflate undone); another encoding is refused (415). Exported
+ * for tests.
+ */
+export function decodedBody(request: Readable, encoding: string): Readable {
   if (encoding === 'identity') return request;
   if (encoding !== 'gzip' && encoding !== 'deflate') {
     throw new LedgerError('REQUEST.UNSUPPORTED_MEDIA_TYPE', 'unsupported_media_type', `Content-Encoding ${encoding} is not supported (identity, gzip, deflate).`);
   }
   const decoder = encoding === 'gzip' ? createGunzip() : createInflate();
   request.on('error', (error) => decoder.destroy(error));
+  // A corrupt stream fails on its first bytes, which may arrive before the store starts reading (it opens its
+  // file first). An 'error' nobody listens to would be thrown from zlib's callback and end the process; with
+  // this listener the decoder only keeps the error, and `readBody`'s iteration rethrows it (400).
+  decoder.on('error', () => undefined);
   return request.pipe(decoder);
 }
 
-/** The body's chunks; a failure to read it (an aborted upload, a corrupt gzip stream) is the client's: 400. */
-async function* readBody(body: Readable): AsyncGenerator<Uint8Array> {
+/**
+ * The body's chunks; a failure to read it (an aborted upload, a corrupt gzip stream) is the client's: 400.
+ * Exported for tests.
+ */
+export async function* readBody(body: Readable): AsyncGenerator<Uint8Array> {
   try {
     for await (const chunk of body) yield chunk as Uint8Array;
   } catch (error) {
